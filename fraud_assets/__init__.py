@@ -1,0 +1,1 @@
+"""fraud_assets: daily card-fraud detection as Dagster software-defined assets."""

@@ -1,0 +1,1 @@
+"""Database access: local cluster, migrations."""

@@ -1,0 +1,1 @@
+"""Pure business logic: validation, features, rules, scoring. No Dagster, no I/O."""

@@ -1,0 +1,221 @@
+"""Per-transaction fraud features for one UTC day: pure DataFrame -> DataFrame transforms.
+
+History is kept cheap: instead of re-reading 30 days of raw transactions, each day leaves
+one row per customer (`customer_daily_stats`), and a day's features combine the 30 rows
+before it. The day's cost therefore follows the day's size, not the lookback's length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from fraud_assets.contract.geography import COUNTRY_TIME_ZONES
+
+VELOCITY_WINDOW_SECONDS = 3600
+HISTORY_DAYS = 30
+_MICROS = 1_000_000
+USD_TYPE = T.DecimalType(14, 2)
+
+# Columns of fraud_features, documented (README "Features").
+FEATURE_COLUMNS: dict[str, str] = {
+    "transaction_id": "Transaction key.",
+    "customer_id": "The card.",
+    "transaction_date": "Event time (UTC).",
+    "amount": "Original amount.",
+    "currency": "Original currency (NULL read as USD).",
+    "amount_usd": "Amount in USD at the day's FX rate, rounded to cents.",
+    "merchant_name": "The terminal.",
+    "merchant_category": "Merchant category.",
+    "location_country": "Country of the transaction.",
+    "is_online": "Card not present.",
+    "local_hour": "Hour 0-23 at location_country's time zone.",
+    "velocity_1h": "Customer's transactions in [t - 3600 s, t], this one included.",
+    "hist_txn_count_30d": "Customer's transactions in the 30 days before this day.",
+    "hist_mean_usd_30d": "Their mean USD amount.",
+    "hist_std_usd_30d": "Their sample standard deviation (NULL if fewer than 2 or all equal).",
+    "amount_zscore_30d": "|amount_usd - mean| / std, NULL when std is NULL.",
+    "prev_country": "Country of the customer's previous transaction (within 30 days).",
+    "prev_gap_seconds": "Seconds since that previous transaction.",
+}
+
+DAILY_STATS_SCHEMA = T.StructType(
+    [
+        T.StructField("customer_id", T.StringType(), False),
+        T.StructField("txn_count", T.LongType(), False),
+        T.StructField("sum_usd", T.DecimalType(24, 2), False),
+        T.StructField("sum_sq_usd", T.DoubleType(), False),
+        T.StructField("min_usd", USD_TYPE, False),
+        T.StructField("max_usd", USD_TYPE, False),
+        T.StructField("last_ts", T.TimestampType(), False),
+        T.StructField("last_transaction_id", T.StringType(), False),
+        T.StructField("last_country", T.StringType(), True),
+    ]
+)
+
+
+def rates_frame(spark: SparkSession, rates: dict[str, Decimal]) -> DataFrame:
+    schema = T.StructType(
+        [T.StructField("currency", T.StringType(), False), T.StructField("usd_per_unit", T.DecimalType(20, 10), False)]
+    )
+    return spark.createDataFrame(sorted(rates.items()), schema)
+
+
+def with_amount_usd(tx: DataFrame, rates: DataFrame) -> DataFrame:
+    """amount_usd = amount x the day's USD rate, to the cent. NULL currency means USD."""
+    joined = tx.join(
+        F.broadcast(rates.withColumnRenamed("currency", "_ccy")),
+        F.coalesce(tx["currency"], F.lit("USD")) == F.col("_ccy"),
+        "left",
+    )
+    usd = F.round(F.col("amount").cast(T.DecimalType(14, 2)) * F.col("usd_per_unit"), 2).cast(USD_TYPE)
+    return joined.withColumn("amount_usd", usd).drop("_ccy", "usd_per_unit")
+
+
+def local_hour(ts: Column, country: Column) -> Column:
+    """Hour of `ts` (UTC) on the clock of `country`; NULL for a country without a zone."""
+    zones = F.create_map(*[F.lit(x) for kv in sorted(COUNTRY_TIME_ZONES.items()) for x in kv])
+    zone = F.try_element_at(zones, country)
+    return F.when(zone.isNotNull(), F.hour(F.from_utc_timestamp(ts, zone)))
+
+
+def customer_daily_stats(tx_usd: DataFrame) -> DataFrame:
+    """One row per customer for a day: what later days need of it."""
+    last = F.max_by(
+        F.struct("transaction_date", "transaction_id", "location_country"),
+        F.struct("transaction_date", "transaction_id"),
+    )
+    return (
+        tx_usd.groupBy("customer_id")
+        .agg(
+            F.count(F.lit(1)).alias("txn_count"),
+            F.sum("amount_usd").cast(T.DecimalType(24, 2)).alias("sum_usd"),
+            F.sum(F.col("amount_usd").cast("double") * F.col("amount_usd").cast("double")).alias("sum_sq_usd"),
+            F.min("amount_usd").alias("min_usd"),
+            F.max("amount_usd").alias("max_usd"),
+            last.alias("_last"),
+        )
+        .select(
+            "customer_id",
+            "txn_count",
+            "sum_usd",
+            "sum_sq_usd",
+            "min_usd",
+            "max_usd",
+            F.col("_last.transaction_date").alias("last_ts"),
+            F.col("_last.transaction_id").alias("last_transaction_id"),
+            F.col("_last.location_country").alias("last_country"),
+        )
+    )
+
+
+def trailing_customer_stats(history: DataFrame) -> DataFrame:
+    """Mean and sample stddev of each customer's USD amounts over the history days given.
+
+    The stddev is NULL with fewer than 2 transactions or when every amount was equal
+    (decided exactly from min = max, not from a floating-point variance near zero).
+    """
+    agg = history.groupBy("customer_id").agg(
+        F.sum("txn_count").alias("n"),
+        F.sum("sum_usd").cast("double").alias("s"),
+        F.sum("sum_sq_usd").alias("q"),
+        F.min("min_usd").alias("lo"),
+        F.max("max_usd").alias("hi"),
+    )
+    mean = F.col("s") / F.col("n")
+    variance = F.greatest(F.lit(0.0), (F.col("q") - F.col("s") * mean) / (F.col("n") - 1))
+    evaluable = (F.col("n") >= 2) & (F.col("lo") != F.col("hi"))
+    return agg.select(
+        "customer_id",
+        F.col("n").alias("hist_txn_count_30d"),
+        mean.alias("hist_mean_usd_30d"),
+        F.when(evaluable, F.sqrt(variance)).alias("hist_std_usd_30d"),
+    )
+
+
+def with_velocity(tx: DataFrame, tail: DataFrame | None) -> DataFrame:
+    """velocity_1h: the customer's transactions in [t - 3600 s, t], itself counted.
+
+    `tail` is the previous day's last hour, so the count crosses midnight correctly.
+    """
+    mine = tx.select("transaction_id", "customer_id", "transaction_date", F.lit(True).alias("_today"))
+    if tail is not None:
+        mine = mine.unionByName(
+            tail.select("transaction_id", "customer_id", "transaction_date", F.lit(False).alias("_today"))
+        )
+    window = (
+        Window.partitionBy("customer_id")
+        .orderBy(F.unix_micros("transaction_date"))
+        .rangeBetween(-VELOCITY_WINDOW_SECONDS * _MICROS, 0)
+    )
+    counts = mine.withColumn("velocity_1h", F.count(F.lit(1)).over(window)).where("_today")
+    return tx.join(counts.select("transaction_id", "velocity_1h"), "transaction_id")
+
+
+def with_previous_transaction(tx: DataFrame, history: DataFrame | None) -> DataFrame:
+    """prev_country / prev_gap_seconds: the customer's previous transaction, across days.
+
+    Order is (transaction_date, transaction_id); the customer's last transaction of the
+    history days stands in for everything before today.
+    """
+    today = tx.select("transaction_id", "customer_id", "transaction_date", "location_country", F.lit(True).alias("_today"))
+    rows = today
+    if history is not None:
+        latest = history.groupBy("customer_id").agg(
+            F.max_by(F.struct("last_ts", "last_transaction_id", "last_country"), F.struct("last_ts", "last_transaction_id")).alias("l")
+        )
+        rows = rows.unionByName(
+            latest.select(
+                F.col("l.last_transaction_id").alias("transaction_id"),
+                "customer_id",
+                F.col("l.last_ts").alias("transaction_date"),
+                F.col("l.last_country").alias("location_country"),
+                F.lit(False).alias("_today"),
+            )
+        )
+    window = Window.partitionBy("customer_id").orderBy("transaction_date", "transaction_id")
+    prev = rows.select(
+        "transaction_id",
+        "_today",
+        F.lag("location_country").over(window).alias("prev_country"),
+        (
+            (F.unix_micros("transaction_date") - F.lag(F.unix_micros("transaction_date")).over(window)) / _MICROS
+        ).alias("prev_gap_seconds"),
+    ).where("_today")
+    return tx.join(prev.drop("_today"), "transaction_id")
+
+
+def build_features(
+    day_tx: DataFrame,
+    rates: DataFrame,
+    tail: DataFrame | None = None,
+    history: DataFrame | None = None,
+) -> DataFrame:
+    """The day's features: everything the five rules of CONTRACT.md need, one row per transaction."""
+    tx = with_amount_usd(day_tx, rates).withColumn(
+        "local_hour", local_hour(F.col("transaction_date"), F.col("location_country"))
+    )
+    tx = with_velocity(tx, tail)
+    tx = with_previous_transaction(tx, history)
+    if history is not None:
+        tx = tx.join(trailing_customer_stats(history), "customer_id", "left")
+    else:
+        tx = (
+            tx.withColumn("hist_txn_count_30d", F.lit(None).cast("long"))
+            .withColumn("hist_mean_usd_30d", F.lit(None).cast("double"))
+            .withColumn("hist_std_usd_30d", F.lit(None).cast("double"))
+        )
+    tx = tx.withColumn("hist_txn_count_30d", F.coalesce("hist_txn_count_30d", F.lit(0)))
+    zscore = F.when(
+        F.col("hist_std_usd_30d") > 0,
+        F.abs(F.col("amount_usd").cast("double") - F.col("hist_mean_usd_30d")) / F.col("hist_std_usd_30d"),
+    )
+    return tx.withColumn("amount_zscore_30d", zscore).select(*FEATURE_COLUMNS)
+
+
+def history_days(day: dt.date) -> list[dt.date]:
+    return [day - dt.timedelta(days=i) for i in range(HISTORY_DAYS, 0, -1)]

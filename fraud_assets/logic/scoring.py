@@ -1,0 +1,61 @@
+"""Rule score, risk level and alert text from the rules (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from fraud_assets.contract.schema import RISK_LEVELS
+from fraud_assets.logic.rules import RULES, RULES_VERSION
+
+MAX_SCORE = 100
+RISK_THRESHOLDS: tuple[tuple[str, int], ...] = (("CRITICAL", 80), ("HIGH", 60), ("MEDIUM", 40))
+
+
+def risk_level(score: Column) -> Column:
+    """>= 80 CRITICAL, >= 60 HIGH, >= 40 MEDIUM, else LOW."""
+    level = F.lit("LOW")
+    for name, threshold in reversed(RISK_THRESHOLDS):
+        level = F.when(score >= threshold, F.lit(name)).otherwise(level)
+    return level
+
+
+def levels_at_or_above(minimum: str) -> list[str]:
+    if minimum not in RISK_LEVELS:
+        raise ValueError(f"unknown risk level {minimum!r}; expected one of {RISK_LEVELS}")
+    return list(RISK_LEVELS[RISK_LEVELS.index(minimum) :])
+
+
+def score_transactions(features: DataFrame) -> DataFrame:
+    """Every rule's points, the triggered rules, rule_score = min(100, sum) and risk level.
+
+    Until a model exists, fraud_score is the rule score.
+    """
+    outcomes = {name: make() for name, make in RULES.items()}
+    scored = features
+    for name, outcome in outcomes.items():
+        scored = scored.withColumn(_score_column(name), outcome.score.cast("int"))
+    fired = {name: F.col(_score_column(name)) > 0 for name in outcomes}
+    total = sum((F.col(_score_column(name)) for name in outcomes), F.lit(0))
+    rule_score = F.least(F.lit(MAX_SCORE), total)
+    return (
+        scored.withColumn(
+            "rules_triggered",
+            F.array_compact(F.array(*[F.when(fired[n], F.lit(n)) for n in outcomes])),
+        )
+        .withColumn(
+            "description",
+            F.concat_ws(
+                "; ",
+                *[F.when(fired[n], F.concat(F.lit(f"{n}: "), o.explanation)) for n, o in outcomes.items()],
+            ),
+        )
+        .withColumn("rule_score", rule_score.cast("int"))
+        .withColumn("fraud_score", F.col("rule_score").cast("decimal(5,2)"))
+        .withColumn("risk_level", risk_level(F.col("fraud_score")))
+        .withColumn("rules_version", F.lit(RULES_VERSION))
+    )
+
+
+def _score_column(rule_name: str) -> str:
+    return f"score_{rule_name.lower()}"

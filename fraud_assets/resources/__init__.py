@@ -1,0 +1,1 @@
+"""I/O resources: one place per store (PostgreSQL, the lake, Spark)."""

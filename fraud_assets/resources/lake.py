@@ -1,0 +1,223 @@
+"""The Parquet lake: one partition per dataset per UTC day, replaced atomically.
+
+Layout (CONTRACT.md): `<lake>/transactions/year=YYYY/month=MM/day=DD/` and
+`<lake>/<dataset>/date=YYYY-MM-DD/` for the others, zero-padded on write and read.
+
+Every published partition has a `_manifest.json` naming its files with row counts and
+SHA-256, and a `version` that is the hash of its content: identical data gives identical
+files, names and manifest, so a re-run is visibly a no-op.
+
+- Local disk: files are written to a hidden sibling folder, then swapped in with one
+  atomic rename (RENAME_EXCHANGE when there is an old partition), so a reader sees the
+  old partition or the new one, never a mixture.
+- S3 (no rename): files go under `<partition>/_v=<version>/`, then the manifest at
+  `<partition>/_manifest.json` is written last; readers follow the manifest.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from fraud_assets.resources.storage import filesystem_for, is_s3
+
+MANIFEST = "_manifest.json"
+
+
+def partition_path(dataset: str, day: dt.date) -> str:
+    if dataset == "transactions":
+        return f"{dataset}/year={day.year:04d}/month={day.month:02d}/day={day.day:02d}"
+    return f"{dataset}/date={day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    dataset: str
+    day: dt.date
+    version: str
+    rows: int
+    bytes: int
+    files: list[dict]
+    extra: dict
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "dataset": self.dataset,
+                "partition": self.day.isoformat(),
+                "version": self.version,
+                "rows": self.rows,
+                "bytes": self.bytes,
+                "files": self.files,
+                "extra": self.extra,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+
+    @staticmethod
+    def from_json(text: str) -> Manifest:
+        d = json.loads(text)
+        return Manifest(
+            d["dataset"], dt.date.fromisoformat(d["partition"]), d["version"], d["rows"], d["bytes"], d["files"], d["extra"]
+        )
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The lake root: a local folder (default) or `s3://bucket/prefix`."""
+
+    uri: str
+    s3_endpoint_url: str | None = None
+    # Local folder where S3 partitions are staged before upload and cached for reading.
+    cache_dir: str | None = None
+
+    @property
+    def is_s3(self) -> bool:
+        return is_s3(self.uri)
+
+    def partition_uri(self, dataset: str, day: dt.date) -> str:
+        return f"{self.uri.rstrip('/')}/{partition_path(dataset, day)}"
+
+    def dataset_uri(self, dataset: str) -> str:
+        return f"{self.uri.rstrip('/')}/{dataset}"
+
+    # --- write -----------------------------------------------------------------------
+
+    @contextmanager
+    def replace_partition(self, dataset: str, day: dt.date, extra: dict | None = None) -> Iterator[Path]:
+        """Yield an empty local folder; publish its Parquet files as the partition on exit.
+
+        Nothing is visible to readers unless the block completes.
+        """
+        if self.is_s3:
+            staging = Path(tempfile.mkdtemp(prefix=f".{dataset}-", dir=self._cache_root()))
+        else:
+            target = Path(self.partition_uri(dataset, day))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = target.parent / f".{target.name}.staging-{uuid.uuid4().hex[:8]}"
+            staging.mkdir()
+        try:
+            yield staging
+            manifest = _seal(staging, dataset, day, extra or {})
+            if self.is_s3:
+                self._publish_s3(staging, manifest)
+            else:
+                _swap_in(staging, Path(self.partition_uri(dataset, day)))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _publish_s3(self, staging: Path, manifest: Manifest) -> None:
+        fs, root = filesystem_for(self.partition_uri(manifest.dataset, manifest.day), self.s3_endpoint_url)
+        version_dir = f"{root}/_v={manifest.version}"
+        for f in manifest.files:
+            with open(staging / f["name"], "rb") as src, fs.open_output_stream(f"{version_dir}/{f['name']}") as dst:
+                shutil.copyfileobj(src, dst, 8 << 20)
+        with fs.open_output_stream(f"{root}/{MANIFEST}") as out:
+            out.write(manifest.to_json().encode())
+        # Older versions are removed once the new manifest is live; the one just replaced
+        # stays one cycle so a reader that loaded the old manifest can finish.
+        infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
+        versions = sorted((i.mtime or 0, i.path) for i in infos if i.type == pafs.FileType.Directory and "/_v=" in i.path)
+        for _, path in versions[:-2]:
+            if not path.endswith(f"_v={manifest.version}"):
+                fs.delete_dir(path)
+
+    # --- read ------------------------------------------------------------------------
+
+    def manifest(self, dataset: str, day: dt.date) -> Manifest | None:
+        fs, root = filesystem_for(self.partition_uri(dataset, day), self.s3_endpoint_url)
+        try:
+            with fs.open_input_stream(f"{root}/{MANIFEST}") as f:
+                return Manifest.from_json(f.read().decode())
+        except (FileNotFoundError, OSError):
+            return None
+
+    def local_partition(self, dataset: str, day: dt.date) -> Path | None:
+        """A local folder holding the partition's files (S3: a cached copy), or None."""
+        manifest = self.manifest(dataset, day)
+        if manifest is None:
+            return None
+        if not self.is_s3:
+            return Path(self.partition_uri(dataset, day))
+        cached = self._cache_root() / partition_path(dataset, day) / f"_v={manifest.version}"
+        if not cached.exists():
+            fs, root = filesystem_for(self.partition_uri(dataset, day), self.s3_endpoint_url)
+            tmp = cached.with_name(cached.name + f".part-{uuid.uuid4().hex[:6]}")
+            tmp.mkdir(parents=True)
+            for f in manifest.files:
+                with fs.open_input_stream(f"{root}/_v={manifest.version}/{f['name']}") as src, open(tmp / f["name"], "wb") as dst:
+                    shutil.copyfileobj(src, dst, 8 << 20)
+            os.replace(tmp, cached)
+        return cached
+
+    def spark_path(self, dataset: str, day: dt.date) -> str | None:
+        """Where Spark reads the partition: on EMR the s3:// version folder, here a local folder."""
+        if self.is_s3 and os.environ.get("FRAUD_SPARK_READS_S3") == "1":
+            manifest = self.manifest(dataset, day)
+            return None if manifest is None else f"{self.partition_uri(dataset, day)}/_v={manifest.version}"
+        local = self.local_partition(dataset, day)
+        return None if local is None else str(local)
+
+    def _cache_root(self) -> Path:
+        root = Path(self.cache_dir or os.path.join(tempfile.gettempdir(), "fraud_assets_lake_cache"))
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+
+def _seal(staging: Path, dataset: str, day: dt.date, extra: dict) -> Manifest:
+    """Give the files deterministic names, drop writer droppings, write the manifest."""
+    for junk in [p for p in staging.rglob("*") if p.is_file() and (p.name.startswith((".", "_")) or p.suffix == ".crc")]:
+        junk.unlink()
+    parquet = sorted(p for p in staging.rglob("*.parquet"))
+    files = []
+    for i, path in enumerate(parquet):
+        final = staging / f"part-{i:05d}.parquet"
+        path.rename(final)
+        digest = hashlib.sha256(final.read_bytes()).hexdigest()
+        files.append({"name": final.name, "rows": pq.ParquetFile(final).metadata.num_rows, "bytes": final.stat().st_size, "sha256": digest})
+    for sub in sorted((p for p in staging.rglob("*") if p.is_dir()), reverse=True):
+        sub.rmdir()
+    version = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()[:16]
+    manifest = Manifest(dataset, day, version, sum(f["rows"] for f in files), sum(f["bytes"] for f in files), files, extra)
+    (staging / MANIFEST).write_text(manifest.to_json())
+    return manifest
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    if _rename_exchange(staging, target):
+        return  # `staging` now holds the old partition and is removed by the caller
+    # No RENAME_EXCHANGE (not Linux): two renames; the gap shows no partition, never a mixture.
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    os.rename(target, old)
+    os.rename(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _rename_exchange(a: Path, b: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    return renameat2(at_fdcwd, bytes(a), at_fdcwd, bytes(b), _RENAME_EXCHANGE) == 0

@@ -1,0 +1,45 @@
+"""PostgreSQL (the bank's `frauddb`) as a Dagster resource."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from fraud_assets.db.migrate import migrate
+
+
+class PostgresResource(dg.ConfigurableResource):
+    """Connection settings for frauddb. In prod every field comes from an `EnvVar`."""
+
+    host: str
+    port: int = 5432
+    dbname: str = "frauddb"
+    user: str
+    password: str
+    sslmode: str = "prefer"
+    # Connections used side by side to load or export one day (one per core is right).
+    parallelism: int = 2
+
+    @property
+    def conninfo(self) -> str:
+        return make_conninfo(
+            host=self.host,
+            port=self.port,
+            dbname=self.dbname,
+            user=self.user,
+            password=self.password,
+            sslmode=self.sslmode,
+            application_name="fraud_assets",
+        )
+
+    @contextmanager
+    def connect(self, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+        with psycopg.connect(self.conninfo, autocommit=autocommit) as conn:
+            yield conn
+
+    def migrate(self) -> list[str]:
+        return migrate(self.conninfo)

@@ -1,0 +1,66 @@
+"""Shared, expensive parts for the whole test run: one local Spark session, one real
+PostgreSQL cluster. Each test gets a clean database state, not a new server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from fraud_assets.db.local_cluster import ensure_local_cluster, stop_local_cluster
+from fraud_assets.resources.postgres import PostgresResource
+from fraud_assets.resources.spark import LOCAL_SPARK_CONFIG, prepare_local_spark_env
+
+# Tables the pipeline writes; truncated between tests that ask for a clean database.
+_DATA_TABLES = ("transactions", "transactions_quarantine", "fraud_alerts", "customers", "customer_profiles")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    prepare_local_spark_env()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in LOCAL_SPARK_CONFIG.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_root() -> Iterator[Path]:
+    # The server runs as `postgres` when tests run as root: its folder must be reachable.
+    base = Path(tempfile.mkdtemp(prefix="fraud-assets-pg-", dir="/tmp"))
+    base.chmod(0o755)
+    yield base / "cluster"
+    stop_local_cluster(base / "cluster")
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres(pg_root: Path) -> PostgresResource:
+    info = ensure_local_cluster(pg_root, databases=("frauddb", "dagster"))
+    resource = PostgresResource(host=info.host, port=info.port, dbname="frauddb", user=info.user, password=info.password)
+    resource.migrate()
+    for key, value in info.env("DAGSTER_PG_").items():
+        os.environ[key] = value
+    os.environ["DAGSTER_PG_DB"] = "dagster"
+    return resource
+
+
+@pytest.fixture
+def clean_db(postgres: PostgresResource) -> PostgresResource:
+    with psycopg.connect(postgres.conninfo, autocommit=True) as conn:
+        for (name,) in conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'transactions'::regclass"
+        ).fetchall():
+            conn.execute(f'DROP TABLE "{name}"')
+        conn.execute("TRUNCATE " + ", ".join(_DATA_TABLES) + " RESTART IDENTITY")
+    return postgres
