@@ -1,12 +1,12 @@
 """`fraud-assets`: the commands around the Dagster code location.
 
-  fraud-assets demo           generate a week of demo data, run the daily job for each
-                              day, print a summary (the README's first command)
-  fraud-assets generate       write demo landing feeds (and ground truth) for N days
-  fraud-assets materialize    run the daily job for a day or a date range
-  fraud-assets summary        transactions, alerts by risk level, top rules
-  fraud-assets db up|migrate|status|stop
-  fraud-assets ui             Dagster UI and daemon on 127.0.0.1
+fraud-assets demo           generate a week of demo data, run the daily job for each
+                            day, print a summary (the README's first command)
+fraud-assets generate       write demo landing feeds (and ground truth) for N days
+fraud-assets materialize    run the daily job for a day or a date range
+fraud-assets summary        transactions, alerts by risk level, top rules
+fraud-assets db up|migrate|status|stop
+fraud-assets ui             Dagster UI and daemon on 127.0.0.1
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     home = project_home()
     landing = Path(args.landing or os.environ.get("FRAUD_LANDING_URI") or home / "landing")
     truth = Path(args.truth or home / "ground_truth")
-    config = GeneratorConfig(start=args.start, days=args.days, transactions_per_day=args.per_day, seed=args.seed)
+    config = GeneratorConfig(
+        start=args.start, days=args.days, transactions_per_day=args.per_day, seed=args.seed
+    )
     summary = generate(config, landing, truth)
     print(
         f"wrote {summary.transactions:,} transactions ({summary.frauds:,} fraudulent) for "
@@ -62,7 +64,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def materialize_days(days: list[dt.date], source_mode: str = "landing", min_risk_level: str = "MEDIUM") -> bool:
+def materialize_days(
+    days: list[dt.date], source_mode: str = "landing", min_risk_level: str = "MEDIUM"
+) -> bool:
     """Run the daily job once per day, oldest first (a day's history is earlier days)."""
     from dagster import DagsterInstance
 
@@ -80,7 +84,10 @@ def materialize_days(days: list[dt.date], source_mode: str = "landing", min_risk
     }
     for day in days:
         result = job.execute_in_process(
-            partition_key=day.isoformat(), instance=instance, run_config=run_config, raise_on_error=False
+            partition_key=day.isoformat(),
+            instance=instance,
+            run_config=run_config,
+            raise_on_error=False,
         )
         status = "ok" if result.success else "FAILED"
         print(f"{day}: run {result.run_id} {status}", flush=True)
@@ -97,7 +104,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
     prepare_local_environment()
     end = args.end or args.start
-    return 0 if materialize_days(_days(args.start, end), args.source_mode, args.min_risk_level) else 1
+    return (
+        0 if materialize_days(_days(args.start, end), args.source_mode, args.min_risk_level) else 1
+    )
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -105,7 +114,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from fraud_assets.summary import summarize
 
     prepare_local_environment()
-    print(summarize(database_conninfo(), args.start, args.end or args.start, os.environ["FRAUD_LAKE_URI"]))
+    print(
+        summarize(
+            database_conninfo(), args.start, args.end or args.start, os.environ["FRAUD_LAKE_URI"]
+        )
+    )
     return 0
 
 
@@ -114,16 +127,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from fraud_assets.summary import summarize
 
     env = prepare_local_environment()
-    end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     start = end - dt.timedelta(days=args.days - 1)
     args.start, args.landing, args.truth = start, None, None
     cmd_generate(args)
     if not materialize_days(_days(start, end)):
         return 1
     print()
-    print(summarize(database_conninfo(), start, end, env.get("FRAUD_LAKE_URI", os.environ["FRAUD_LAKE_URI"])))
+    print(
+        summarize(
+            database_conninfo(), start, end, env.get("FRAUD_LAKE_URI", os.environ["FRAUD_LAKE_URI"])
+        )
+    )
     print()
-    print("Open these results in the Dagster UI:  .venv/bin/fraud-assets ui   (then http://127.0.0.1:3000)")
+    print(
+        "Open these results in the Dagster UI:  .venv/bin/fraud-assets ui   (then http://127.0.0.1:3000)"
+    )
     return 0
 
 
@@ -131,13 +150,30 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from fraud_assets.local import prepare_local_environment
 
     prepare_local_environment()
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "fraud_assets.definitions", "-h", args.host, "-p", str(args.port)]
-    print(f"Dagster UI and daemon on http://{args.host}:{args.port} (Ctrl-C stops both)", flush=True)
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "fraud_assets.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
+    print(
+        f"Dagster UI and daemon on http://{args.host}:{args.port} (Ctrl-C stops both)", flush=True
+    )
     return subprocess.call(command)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fraud-assets", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="fraud-assets",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="the embedded local PostgreSQL")
@@ -152,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="write demo landing feeds")
     gen.add_argument("--start", type=_date, required=True)
     volume(gen, 7)
-    gen.add_argument("--landing", help="landing folder (default FRAUD_LANDING_URI or .local/landing)")
+    gen.add_argument(
+        "--landing", help="landing folder (default FRAUD_LANDING_URI or .local/landing)"
+    )
     gen.add_argument("--truth", help="ground-truth folder (default .local/ground_truth)")
     gen.set_defaults(func=cmd_generate)
 
@@ -164,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--start", type=_date, required=True)
     mat.add_argument("--end", type=_date)
     mat.add_argument("--source-mode", choices=["landing", "upstream"], default="landing")
-    mat.add_argument("--min-risk-level", choices=["LOW", "MEDIUM", "HIGH", "CRITICAL"], default="MEDIUM")
+    mat.add_argument(
+        "--min-risk-level", choices=["LOW", "MEDIUM", "HIGH", "CRITICAL"], default="MEDIUM"
+    )
     mat.set_defaults(func=cmd_materialize)
 
     summ = sub.add_parser("summary", help="what a day range produced")

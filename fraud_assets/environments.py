@@ -18,7 +18,11 @@ from dagster_pyspark import LazyPySparkResource
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.landing import LandingResource
 from fraud_assets.resources.postgres import PostgresResource
-from fraud_assets.resources.spark import EMR_SPARK_CONFIG, LOCAL_SPARK_CONFIG, prepare_local_spark_env
+from fraud_assets.resources.spark import (
+    EMR_SPARK_CONFIG,
+    LOCAL_SPARK_CONFIG,
+    prepare_local_spark_env,
+)
 
 ENVIRONMENTS = ("local", "test", "prod")
 
@@ -52,8 +56,12 @@ def _local_resources() -> dict[str, Any]:
     endpoint = os.environ.get("FRAUD_S3_ENDPOINT_URL")
     return {
         "postgres": _postgres_from_env(),
-        "landing": LandingResource(uri=os.environ.get("FRAUD_LANDING_URI", str(home / "landing")), s3_endpoint_url=endpoint),
-        "lake": LakeResource(uri=os.environ.get("FRAUD_LAKE_URI", str(home / "lake")), s3_endpoint_url=endpoint),
+        "landing": LandingResource(
+            uri=os.environ.get("FRAUD_LANDING_URI", str(home / "landing")), s3_endpoint_url=endpoint
+        ),
+        "lake": LakeResource(
+            uri=os.environ.get("FRAUD_LAKE_URI", str(home / "lake")), s3_endpoint_url=endpoint
+        ),
         "pyspark": LazyPySparkResource(spark_config=LOCAL_SPARK_CONFIG),
         "pyspark_step_launcher": dg.ResourceDefinition.none_resource(),
     }

@@ -8,7 +8,10 @@ import psycopg
 
 
 def summarize(conninfo: str, start: dt.date, end: dt.date, lake_uri: str) -> str:
-    lo, hi = dt.datetime.combine(start, dt.time()), dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    lo, hi = (
+        dt.datetime.combine(start, dt.time()),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+    )
     with psycopg.connect(conninfo) as conn:
         per_day = conn.execute(
             """SELECT transaction_date::date, count(*) FROM transactions
@@ -16,7 +19,8 @@ def summarize(conninfo: str, start: dt.date, end: dt.date, lake_uri: str) -> str
             (lo, hi),
         ).fetchall()
         quarantined = conn.execute(
-            "SELECT count(*) FROM transactions_quarantine WHERE partition_date BETWEEN %s AND %s", (start, end)
+            "SELECT count(*) FROM transactions_quarantine WHERE partition_date BETWEEN %s AND %s",
+            (start, end),
         ).fetchone()[0]
         levels = dict(
             conn.execute(
@@ -38,7 +42,9 @@ def summarize(conninfo: str, start: dt.date, end: dt.date, lake_uri: str) -> str
         ).fetchall()
     lines = [f"Days {start} .. {end}"]
     lines += [f"  {day}: {n:,} transactions" for day, n in per_day]
-    lines.append(f"Transactions: {sum(n for _, n in per_day):,} loaded, {quarantined:,} quarantined")
+    lines.append(
+        f"Transactions: {sum(n for _, n in per_day):,} loaded, {quarantined:,} quarantined"
+    )
     lines.append(
         "Alerts by risk level: "
         + ", ".join(f"{lvl} {levels.get(lvl, 0):,}" for lvl in ("CRITICAL", "HIGH", "MEDIUM"))

@@ -17,7 +17,13 @@ from fraud_assets.resources.postgres import PostgresResource
 from fraud_assets.resources.spark import LOCAL_SPARK_CONFIG, prepare_local_spark_env
 
 # Tables the pipeline writes; truncated between tests that ask for a clean database.
-_DATA_TABLES = ("transactions", "transactions_quarantine", "fraud_alerts", "customers", "customer_profiles")
+_DATA_TABLES = (
+    "transactions",
+    "transactions_quarantine",
+    "fraud_alerts",
+    "customers",
+    "customer_profiles",
+)
 
 
 @pytest.fixture(scope="session")
@@ -46,16 +52,26 @@ def pg_root() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def postgres(pg_root: Path) -> PostgresResource:
     info = ensure_local_cluster(pg_root, databases=("frauddb", "dagster"))
-    resource = PostgresResource(host=info.host, port=info.port, dbname="frauddb", user=info.user, password=info.password)
+    resource = PostgresResource(
+        host=info.host, port=info.port, dbname="frauddb", user=info.user, password=info.password
+    )
     resource.migrate()
-    for key, value in info.env("DAGSTER_PG_").items():
-        os.environ[key] = value
+    # The environment the code location reads (FRAUD_ENV=test: services from variables).
+    os.environ.update(info.env("DAGSTER_PG_"))
     os.environ["DAGSTER_PG_DB"] = "dagster"
+    os.environ.update(info.env("FRAUD_DB_"))
+    os.environ["FRAUD_DB_NAME"] = "frauddb"
+    os.environ["FRAUD_ENV"] = "test"
     return resource
 
 
 @pytest.fixture
 def clean_db(postgres: PostgresResource) -> PostgresResource:
+    reset_database(postgres)
+    return postgres
+
+
+def reset_database(postgres: PostgresResource) -> None:
     with psycopg.connect(postgres.conninfo, autocommit=True) as conn:
         for (name,) in conn.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
@@ -63,4 +79,3 @@ def clean_db(postgres: PostgresResource) -> PostgresResource:
         ).fetchall():
             conn.execute(f'DROP TABLE "{name}"')
         conn.execute("TRUNCATE " + ", ".join(_DATA_TABLES) + " RESTART IDENTITY")
-    return postgres

@@ -26,11 +26,15 @@ AMOUNT_TYPE = pa.decimal128(12, 2)
 
 TRANSACTION_COLUMNS: tuple[Column, ...] = (
     Column("transaction_id", "VARCHAR(50)", pa.string(), True, 50, "Unique across all days."),
-    Column("customer_id", "VARCHAR(50)", pa.string(), True, 50, "The card (one card per customer)."),
+    Column(
+        "customer_id", "VARCHAR(50)", pa.string(), True, 50, "The card (one card per customer)."
+    ),
     Column("transaction_date", "TIMESTAMP", pa.timestamp("us"), True, None, "Event time, UTC."),
     Column("amount", "DECIMAL(12,2)", AMOUNT_TYPE, True, None, "Original amount, in `currency`."),
     Column("currency", "VARCHAR(3)", pa.string(), False, 3, "ISO 4217; NULL means USD."),
-    Column("merchant_name", "VARCHAR(255)", pa.string(), False, 255, "The terminal (merchant key)."),
+    Column(
+        "merchant_name", "VARCHAR(255)", pa.string(), False, 255, "The terminal (merchant key)."
+    ),
     Column("merchant_category", "VARCHAR(50)", pa.string(), False, 50, "Merchant category."),
     Column("transaction_type", "VARCHAR(20)", pa.string(), False, 20, "PURCHASE, WITHDRAWAL, ..."),
     Column("card_last_four", "VARCHAR(4)", pa.string(), False, 4, "For display only."),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from psycopg import sql
 
 MACHINE_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -52,8 +53,12 @@ class AlertSync:
 def _incoming_table(alerts: pa.Table, run_id: str) -> pa.Table:
     n = alerts.num_rows
 
-    def col(name: str, default=None, type_=pa.string()):
-        return alerts[name] if name in alerts.column_names else pa.array([default] * n, type_)
+    def col(name: str, default=None, type_: pa.DataType | None = None):
+        return (
+            alerts[name]
+            if name in alerts.column_names
+            else pa.array([default] * n, type_ or pa.string())
+        )
 
     rules = ["{" + ",".join(r) + "}" for r in alerts["rules_triggered"].to_pylist()] if n else []
     return pa.table(
@@ -61,7 +66,11 @@ def _incoming_table(alerts: pa.Table, run_id: str) -> pa.Table:
             "transaction_id": col("transaction_id"),
             "customer_id": col("customer_id"),
             "transaction_date": pa.array(
-                [t.replace(tzinfo=None) if t else None for t in col("transaction_date").to_pylist()], pa.timestamp("us")
+                [
+                    t.replace(tzinfo=None) if t else None
+                    for t in col("transaction_date").to_pylist()
+                ],
+                pa.timestamp("us"),
             ),
             "amount": col("amount"),
             "currency": col("currency"),
@@ -82,7 +91,9 @@ def _incoming_table(alerts: pa.Table, run_id: str) -> pa.Table:
     )
 
 
-def sync_day_alerts(conn: psycopg.Connection, day: dt.date, alerts: pa.Table, run_id: str) -> AlertSync:
+def sync_day_alerts(
+    conn: psycopg.Connection, day: dt.date, alerts: pa.Table, run_id: str
+) -> AlertSync:
     start = dt.datetime.combine(day, dt.time())
     end = start + dt.timedelta(days=1)
     incoming = _incoming_table(alerts, run_id)
@@ -94,39 +105,57 @@ def sync_day_alerts(conn: psycopg.Connection, day: dt.date, alerts: pa.Table, ru
         if incoming.num_rows:
             buffer = io.BytesIO()
             pacsv.write_csv(incoming, buffer, pacsv.WriteOptions(include_header=False))
-            with conn.cursor().copy("COPY incoming_alerts (" + ", ".join(_INCOMING) + ") FROM STDIN (FORMAT csv)") as copy:
+            copy_sql = sql.SQL("COPY incoming_alerts ({}) FROM STDIN (FORMAT csv)").format(
+                sql.SQL(", ").join(map(sql.Identifier, _INCOMING))
+            )
+            with conn.cursor().copy(copy_sql) as copy:
                 copy.write(buffer.getvalue())
         outside = conn.execute(
-            "SELECT count(*) FROM incoming_alerts WHERE transaction_date < %s OR transaction_date >= %s", (start, end)
+            "SELECT count(*) FROM incoming_alerts WHERE transaction_date < %s OR transaction_date >= %s",
+            (start, end),
         ).fetchone()[0]
         if outside:
-            raise ValueError(f"{outside} alerts are not on {day}: refusing to sync them as that day's")
-        cols = ", ".join(_INCOMING)
-        changed = " OR ".join(f"a.{c} IS DISTINCT FROM i.{c}" for c in _COMPARED)
+            raise ValueError(
+                f"{outside} alerts are not on {day}: refusing to sync them as that day's"
+            )
+        incoming_cols = sql.SQL(", ").join(map(sql.Identifier, _INCOMING))
+        changed = sql.SQL(" OR ").join(
+            sql.SQL("a.{c} IS DISTINCT FROM i.{c}").format(c=sql.Identifier(c)) for c in _COMPARED
+        )
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{c} = i.{c}").format(c=sql.Identifier(c)) for c in MACHINE_COLUMNS
+        )
         updated = conn.execute(
-            f"""UPDATE fraud_alerts a
-                   SET {", ".join(f"{c} = i.{c}" for c in MACHINE_COLUMNS)},
-                       dagster_run_id = i.dagster_run_id,
-                       is_produced = TRUE,
-                       updated_at = now() AT TIME ZONE 'UTC'
-                  FROM incoming_alerts i
-                 WHERE a.transaction_id = i.transaction_id
-                   AND ({changed} OR NOT a.is_produced)"""  # noqa: S608 - fixed column names
+            sql.SQL(
+                """UPDATE fraud_alerts a
+                      SET {assignments},
+                          dagster_run_id = i.dagster_run_id,
+                          is_produced = TRUE,
+                          updated_at = now() AT TIME ZONE 'UTC'
+                     FROM incoming_alerts i
+                    WHERE a.transaction_id = i.transaction_id
+                      AND ({changed} OR NOT a.is_produced)"""
+            ).format(assignments=assignments, changed=changed)
         ).rowcount
         inserted = conn.execute(
-            f"""INSERT INTO fraud_alerts ({cols})
-                SELECT {cols} FROM incoming_alerts
-                ON CONFLICT (transaction_id) DO NOTHING"""  # noqa: S608 - fixed column names
+            sql.SQL(
+                """INSERT INTO fraud_alerts ({cols}) SELECT {cols} FROM incoming_alerts
+                   ON CONFLICT (transaction_id) DO NOTHING"""
+            ).format(cols=incoming_cols)
         ).rowcount
-        gone = """transaction_date >= %(start)s AND transaction_date < %(end)s
-                  AND NOT EXISTS (SELECT 1 FROM incoming_alerts i WHERE i.transaction_id = fraud_alerts.transaction_id)"""
         window = {"start": start, "end": end}
         removed = conn.execute(
-            f"DELETE FROM fraud_alerts WHERE {gone} AND status = 'PENDING' AND reviewed_at IS NULL", window  # noqa: S608
+            """DELETE FROM fraud_alerts
+                WHERE transaction_date >= %(start)s AND transaction_date < %(end)s
+                  AND NOT EXISTS (SELECT 1 FROM incoming_alerts i WHERE i.transaction_id = fraud_alerts.transaction_id)
+                  AND status = 'PENDING' AND reviewed_at IS NULL""",
+            window,
         ).rowcount
         retired = conn.execute(
-            f"""UPDATE fraud_alerts SET is_produced = FALSE, updated_at = now() AT TIME ZONE 'UTC'
-                 WHERE {gone} AND is_produced AND (status <> 'PENDING' OR reviewed_at IS NOT NULL)""",  # noqa: S608
+            """UPDATE fraud_alerts SET is_produced = FALSE, updated_at = now() AT TIME ZONE 'UTC'
+                WHERE transaction_date >= %(start)s AND transaction_date < %(end)s
+                  AND NOT EXISTS (SELECT 1 FROM incoming_alerts i WHERE i.transaction_id = fraud_alerts.transaction_id)
+                  AND is_produced AND (status <> 'PENDING' OR reviewed_at IS NOT NULL)""",
             window,
         ).rowcount
     return AlertSync(inserted, updated, incoming.num_rows - inserted - updated, removed, retired)

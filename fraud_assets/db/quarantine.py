@@ -9,11 +9,20 @@ import orjson
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from psycopg import sql
 
 from fraud_assets.contract.schema import FEED_COLUMNS
 from fraud_assets.logic.validation import QUARANTINE_SCHEMA
 
-_COLUMNS = ("partition_date", "source_file", "record_number", "reason", "detail", "raw_record", "dagster_run_id")
+_COLUMNS = (
+    "partition_date",
+    "source_file",
+    "record_number",
+    "reason",
+    "detail",
+    "raw_record",
+    "dagster_run_id",
+)
 
 
 def duplicates_as_quarantine(duplicates: pa.Table) -> pa.Table:
@@ -27,7 +36,9 @@ def duplicates_as_quarantine(duplicates: pa.Table) -> pa.Table:
             "source_file": duplicates["_source_file"],
             "record_number": duplicates["_record_number"],
             "reason": pa.array(["duplicate_transaction_id"] * duplicates.num_rows, pa.string()),
-            "detail": pa.array(["transaction_id already loaded on another day"] * duplicates.num_rows, pa.string()),
+            "detail": pa.array(
+                ["transaction_id already loaded on another day"] * duplicates.num_rows, pa.string()
+            ),
             "raw_record": pa.array([orjson.dumps(r).decode() for r in records], pa.string()),
         },
         schema=QUARANTINE_SCHEMA,
@@ -38,7 +49,11 @@ def replace_quarantine(
     conn: psycopg.Connection, day: dt.date, rows: pa.Table, duplicates: pa.Table, run_id: str
 ) -> None:
     conn.execute("DELETE FROM transactions_quarantine WHERE partition_date = %s", (day,))
-    table = pa.concat_tables([rows, duplicates_as_quarantine(duplicates)]) if duplicates.num_rows else rows
+    table = (
+        pa.concat_tables([rows, duplicates_as_quarantine(duplicates)])
+        if duplicates.num_rows
+        else rows
+    )
     if table.num_rows == 0:
         return
     n = table.num_rows
@@ -47,9 +62,10 @@ def replace_quarantine(
     )
     buffer = io.BytesIO()
     pacsv.write_csv(table.select(list(_COLUMNS)), buffer, pacsv.WriteOptions(include_header=False))
-    with conn.cursor().copy(
-        "COPY transactions_quarantine (" + ", ".join(_COLUMNS) + ") FROM STDIN (FORMAT csv)"
-    ) as copy:
+    copy_sql = sql.SQL("COPY transactions_quarantine ({}) FROM STDIN (FORMAT csv)").format(
+        sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
+    )
+    with conn.cursor().copy(copy_sql) as copy:
         copy.write(buffer.getvalue())
 
 

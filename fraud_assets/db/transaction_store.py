@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from fraud_assets.contract.schema import COLUMN_NAMES, FEED_COLUMNS, TRANSACTION_COLUMNS
+from fraud_assets.contract.schema import COLUMN_NAMES, TRANSACTION_COLUMNS
 
 PARENT = "transactions"
 # Every index of the parent, rebuilt per slice so ATTACH can adopt them.
@@ -68,7 +68,7 @@ def replace_day(
     slices: int,
     on_swap: Callable[[pa.Table, psycopg.Connection], None] | None = None,
 ) -> DayLoad:
-    """Load `rows` (typed business columns) as the new content of `day`, atomically.
+    """Load `rows` (the 18 typed columns) as the new content of `day`, atomically.
 
     Rows whose transaction_id already exists on another day are not loaded; they are
     returned, and passed to `on_swap` with the connection inside the swap transaction so
@@ -85,7 +85,14 @@ def replace_day(
             try:
                 with ThreadPoolExecutor(max_workers=slices) as pool:
                     futures = [
-                        pool.submit(_load_slice, connect, f"{stage}_s{i}", lo, hi, _rows_between(rows, lo, hi))
+                        pool.submit(
+                            _load_slice,
+                            connect,
+                            f"{stage}_s{i}",
+                            lo,
+                            hi,
+                            _rows_between(rows, lo, hi),
+                        )
                         for i, (lo, hi) in enumerate(bounds)
                     ]
                     for f in futures:
@@ -108,21 +115,35 @@ def _rows_between(rows: pa.Table, lo: dt.datetime, hi: dt.datetime) -> pa.Table:
 
 
 def _load_slice(
-    connect: Callable[[], psycopg.Connection], name: str, lo: dt.datetime, hi: dt.datetime, rows: pa.Table
+    connect: Callable[[], psycopg.Connection],
+    name: str,
+    lo: dt.datetime,
+    hi: dt.datetime,
+    rows: pa.Table,
 ) -> None:
     table = sql.Identifier(name)
     with connect() as conn:
-        conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(table, sql.Identifier(PARENT)))
-        columns = sql.SQL(", ").join(map(sql.Identifier, FEED_COLUMNS))
-        with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, columns)) as copy:
-            for chunk in _csv_chunks(rows.select(list(FEED_COLUMNS))):
-                copy.write(chunk)
         conn.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK (transaction_date >= {} AND transaction_date < {})").format(
-                table, sql.Identifier(f"{name}_range"), sql.Literal(lo), sql.Literal(hi)
+            sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(
+                table, sql.Identifier(PARENT)
             )
         )
-        conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (transaction_id, transaction_date)").format(table))
+        columns = sql.SQL(", ").join(map(sql.Identifier, COLUMN_NAMES))
+        with conn.cursor().copy(
+            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, columns)
+        ) as copy:
+            for chunk in _csv_chunks(rows.select(list(COLUMN_NAMES))):
+                copy.write(chunk)
+        conn.execute(
+            sql.SQL(
+                "ALTER TABLE {} ADD CONSTRAINT {} CHECK (transaction_date >= {} AND transaction_date < {})"
+            ).format(table, sql.Identifier(f"{name}_range"), sql.Literal(lo), sql.Literal(hi))
+        )
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (transaction_id, transaction_date)").format(
+                table
+            )
+        )
         for definition in _SLICE_INDEXES:
             conn.execute(sql.SQL("CREATE INDEX ON {} ({})").format(table, sql.SQL(definition)))
         conn.commit()
@@ -135,7 +156,9 @@ def _csv_chunks(rows: pa.Table):
         yield buffer.getvalue()
 
 
-def _cross_day_duplicates(conn: psycopg.Connection, day: dt.date, stage: str, slices: int, rows: pa.Table) -> pa.Table:
+def _cross_day_duplicates(
+    conn: psycopg.Connection, day: dt.date, stage: str, slices: int, rows: pa.Table
+) -> pa.Table:
     """Rows whose transaction_id is already stored on another day.
 
     A global unique index is impossible on a partitioned table, so each other day is
@@ -149,7 +172,9 @@ def _cross_day_duplicates(conn: psycopg.Connection, day: dt.date, stage: str, sl
     found: list[str] = []
     for leaf in _leaves(conn, exclude_day=day):
         leaf_lo, leaf_hi = conn.execute(
-            sql.SQL("SELECT min(transaction_id), max(transaction_id) FROM {}").format(sql.Identifier(leaf))
+            sql.SQL("SELECT min(transaction_id), max(transaction_id) FROM {}").format(
+                sql.Identifier(leaf)
+            )
         ).fetchone()
         if leaf_lo is None or leaf_hi < lo or leaf_lo > hi:
             continue
@@ -157,9 +182,9 @@ def _cross_day_duplicates(conn: psycopg.Connection, day: dt.date, stage: str, sl
             found += [
                 r[0]
                 for r in conn.execute(
-                    sql.SQL("SELECT n.transaction_id FROM {} n JOIN {} o USING (transaction_id)").format(
-                        sql.Identifier(f"{stage}_s{i}"), sql.Identifier(leaf)
-                    )
+                    sql.SQL(
+                        "SELECT n.transaction_id FROM {} n JOIN {} o USING (transaction_id)"
+                    ).format(sql.Identifier(f"{stage}_s{i}"), sql.Identifier(leaf))
                 )
             ]
     conn.commit()
@@ -193,15 +218,17 @@ def _swap(
     with conn.transaction():
         conn.execute("SET LOCAL lock_timeout = '120s'")
         conn.execute(
-            sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS) PARTITION BY RANGE (transaction_date)").format(
-                sql.Identifier(stage), sql.Identifier(PARENT)
-            )
+            sql.SQL(
+                "CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS) PARTITION BY RANGE (transaction_date)"
+            ).format(sql.Identifier(stage), sql.Identifier(PARENT))
         )
         for i, (lo, hi) in enumerate(bounds):
             leaf = f"{stage}_s{i}"
             if duplicates.num_rows:
                 conn.execute(
-                    sql.SQL("DELETE FROM {} WHERE transaction_id = ANY(%s)").format(sql.Identifier(leaf)),
+                    sql.SQL("DELETE FROM {} WHERE transaction_id = ANY(%s)").format(
+                        sql.Identifier(leaf)
+                    ),
                     (duplicates["transaction_id"].to_pylist(),),
                 )
             conn.execute(
@@ -211,12 +238,20 @@ def _swap(
             )
         replaced = 0
         if _exists(conn, target):
-            replaced = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(target))).fetchone()[0]
+            replaced = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(target))
+            ).fetchone()[0]
             conn.execute(
-                sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(sql.Identifier(PARENT), sql.Identifier(target))
+                sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                    sql.Identifier(PARENT), sql.Identifier(target)
+                )
             )
             conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(target)))
-        conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(stage), sql.Identifier(target)))
+        conn.execute(
+            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                sql.Identifier(stage), sql.Identifier(target)
+            )
+        )
         for i in range(len(bounds)):
             conn.execute(
                 sql.SQL("ALTER TABLE {} RENAME TO {}").format(
@@ -271,7 +306,9 @@ def export_day(connect: Callable[[], psycopg.Connection], day: dt.date, slices: 
     return pa.concat_tables(parts)
 
 
-def _export_slice(connect: Callable[[], psycopg.Connection], lo: dt.datetime, hi: dt.datetime) -> pa.Table:
+def _export_slice(
+    connect: Callable[[], psycopg.Connection], lo: dt.datetime, hi: dt.datetime
+) -> pa.Table:
     columns = sql.SQL(", ").join(map(sql.Identifier, COLUMN_NAMES))
     query = sql.SQL(
         "COPY (SELECT {} FROM {} WHERE transaction_date >= {} AND transaction_date < {} "

@@ -24,5 +24,8 @@ TRANSACTIONS_COLUMN_SCHEMA = dg.TableSchema(
 def column_schema(columns: dict[str, str], types: dict[str, str] | None = None) -> dg.TableSchema:
     types = types or {}
     return dg.TableSchema(
-        columns=[dg.TableColumn(name, types.get(name, "string"), description=doc) for name, doc in columns.items()]
+        columns=[
+            dg.TableColumn(name, types.get(name, "string"), description=doc)
+            for name, doc in columns.items()
+        ]
     )

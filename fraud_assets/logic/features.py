@@ -60,7 +60,10 @@ DAILY_STATS_SCHEMA = T.StructType(
 
 def rates_frame(spark: SparkSession, rates: dict[str, Decimal]) -> DataFrame:
     schema = T.StructType(
-        [T.StructField("currency", T.StringType(), False), T.StructField("usd_per_unit", T.DecimalType(20, 10), False)]
+        [
+            T.StructField("currency", T.StringType(), False),
+            T.StructField("usd_per_unit", T.DecimalType(20, 10), False),
+        ]
     )
     return spark.createDataFrame(sorted(rates.items()), schema)
 
@@ -72,7 +75,9 @@ def with_amount_usd(tx: DataFrame, rates: DataFrame) -> DataFrame:
         F.coalesce(tx["currency"], F.lit("USD")) == F.col("_ccy"),
         "left",
     )
-    usd = F.round(F.col("amount").cast(T.DecimalType(14, 2)) * F.col("usd_per_unit"), 2).cast(USD_TYPE)
+    usd = F.round(F.col("amount").cast(T.DecimalType(14, 2)) * F.col("usd_per_unit"), 2).cast(
+        USD_TYPE
+    )
     return joined.withColumn("amount_usd", usd).drop("_ccy", "usd_per_unit")
 
 
@@ -94,7 +99,9 @@ def customer_daily_stats(tx_usd: DataFrame) -> DataFrame:
         .agg(
             F.count(F.lit(1)).alias("txn_count"),
             F.sum("amount_usd").cast(T.DecimalType(24, 2)).alias("sum_usd"),
-            F.sum(F.col("amount_usd").cast("double") * F.col("amount_usd").cast("double")).alias("sum_sq_usd"),
+            F.sum(F.col("amount_usd").cast("double") * F.col("amount_usd").cast("double")).alias(
+                "sum_sq_usd"
+            ),
             F.min("amount_usd").alias("min_usd"),
             F.max("amount_usd").alias("max_usd"),
             last.alias("_last"),
@@ -142,10 +149,14 @@ def with_velocity(tx: DataFrame, tail: DataFrame | None) -> DataFrame:
 
     `tail` is the previous day's last hour, so the count crosses midnight correctly.
     """
-    mine = tx.select("transaction_id", "customer_id", "transaction_date", F.lit(True).alias("_today"))
+    mine = tx.select(
+        "transaction_id", "customer_id", "transaction_date", F.lit(True).alias("_today")
+    )
     if tail is not None:
         mine = mine.unionByName(
-            tail.select("transaction_id", "customer_id", "transaction_date", F.lit(False).alias("_today"))
+            tail.select(
+                "transaction_id", "customer_id", "transaction_date", F.lit(False).alias("_today")
+            )
         )
     window = (
         Window.partitionBy("customer_id")
@@ -162,11 +173,20 @@ def with_previous_transaction(tx: DataFrame, history: DataFrame | None) -> DataF
     Order is (transaction_date, transaction_id); the customer's last transaction of the
     history days stands in for everything before today.
     """
-    today = tx.select("transaction_id", "customer_id", "transaction_date", "location_country", F.lit(True).alias("_today"))
+    today = tx.select(
+        "transaction_id",
+        "customer_id",
+        "transaction_date",
+        "location_country",
+        F.lit(True).alias("_today"),
+    )
     rows = today
     if history is not None:
         latest = history.groupBy("customer_id").agg(
-            F.max_by(F.struct("last_ts", "last_transaction_id", "last_country"), F.struct("last_ts", "last_transaction_id")).alias("l")
+            F.max_by(
+                F.struct("last_ts", "last_transaction_id", "last_country"),
+                F.struct("last_ts", "last_transaction_id"),
+            ).alias("l")
         )
         rows = rows.unionByName(
             latest.select(
@@ -183,7 +203,11 @@ def with_previous_transaction(tx: DataFrame, history: DataFrame | None) -> DataF
         "_today",
         F.lag("location_country").over(window).alias("prev_country"),
         (
-            (F.unix_micros("transaction_date") - F.lag(F.unix_micros("transaction_date")).over(window)) / _MICROS
+            (
+                F.unix_micros("transaction_date")
+                - F.lag(F.unix_micros("transaction_date")).over(window)
+            )
+            / _MICROS
         ).alias("prev_gap_seconds"),
     ).where("_today")
     return tx.join(prev.drop("_today"), "transaction_id")
@@ -212,7 +236,8 @@ def build_features(
     tx = tx.withColumn("hist_txn_count_30d", F.coalesce("hist_txn_count_30d", F.lit(0)))
     zscore = F.when(
         F.col("hist_std_usd_30d") > 0,
-        F.abs(F.col("amount_usd").cast("double") - F.col("hist_mean_usd_30d")) / F.col("hist_std_usd_30d"),
+        F.abs(F.col("amount_usd").cast("double") - F.col("hist_mean_usd_30d"))
+        / F.col("hist_std_usd_30d"),
     )
     return tx.withColumn("amount_zscore_30d", zscore).select(*FEATURE_COLUMNS)
 

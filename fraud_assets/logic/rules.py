@@ -84,7 +84,9 @@ def unusual_time() -> RuleOutcome:
 @rule("GEOGRAPHIC_ANOMALY")
 def geographic_anomaly() -> RuleOutcome:
     """Previous transaction in another country less than 6 h earlier: 20."""
-    moved = (F.col("prev_country") != F.col("location_country")) & (F.col("prev_gap_seconds") < 6 * 3600)
+    moved = (F.col("prev_country") != F.col("location_country")) & (
+        F.col("prev_gap_seconds") < 6 * 3600
+    )
     return RuleOutcome(
         _points(moved, 20),
         F.format_string(

@@ -47,7 +47,10 @@ def score_transactions(features: DataFrame) -> DataFrame:
             "description",
             F.concat_ws(
                 "; ",
-                *[F.when(fired[n], F.concat(F.lit(f"{n}: "), o.explanation)) for n, o in outcomes.items()],
+                *[
+                    F.when(fired[n], F.concat(F.lit(f"{n}: "), o.explanation))
+                    for n, o in outcomes.items()
+                ],
             ),
         )
         .withColumn("rule_score", rule_score.cast("int"))

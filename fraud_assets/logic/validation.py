@@ -20,6 +20,7 @@ from fraud_assets.contract.currency import supported_currencies
 from fraud_assets.contract.geography import SUPPORTED_COUNTRIES
 from fraud_assets.contract.schema import (
     AMOUNT_TYPE,
+    COLUMN_NAMES,
     FEED_COLUMNS,
     REQUIRED_COLUMNS,
     TRANSACTION_COLUMNS,
@@ -46,11 +47,15 @@ _BOOLEANS = ("true", "false")
 
 @dataclass(frozen=True)
 class ValidationResult:
-    good: pa.Table  # typed business columns + _source_file, _record_number
+    good: pa.Table  # the 18 typed columns + _source_file, _record_number
     quarantine: pa.Table  # QUARANTINE_SCHEMA
 
     def reason_counts(self) -> dict[str, int]:
-        counts = pc.value_counts(self.quarantine["reason"]).to_pylist() if self.quarantine.num_rows else []
+        counts = (
+            pc.value_counts(self.quarantine["reason"]).to_pylist()
+            if self.quarantine.num_rows
+            else []
+        )
         return {c["values"]: c["counts"] for c in counts}
 
 
@@ -107,17 +112,25 @@ def validate_transactions(feed: pa.Table, day: dt.date) -> ValidationResult:
         "amount needs more than DECIMAL(12,2) (10 digits, 2 decimals)",
     )
     amounts = pc.cast(pc.if_else(fits, amount_text, pa.scalar(None, pa.string())), AMOUNT_TYPE)
-    reasons.add(pc.less_equal(amounts, pa.scalar(0, AMOUNT_TYPE)), "non_positive_amount", "amount <= 0")
+    reasons.add(
+        pc.less_equal(amounts, pa.scalar(0, AMOUNT_TYPE)), "non_positive_amount", "amount <= 0"
+    )
 
     currency = col["currency"]
     reasons.add(
-        pc.and_(pc.is_valid(currency), pc.invert(pc.is_in(currency, pa.array(sorted(supported_currencies()))))),
+        pc.and_(
+            pc.is_valid(currency),
+            pc.invert(pc.is_in(currency, pa.array(sorted(supported_currencies())))),
+        ),
         "unsupported_currency",
         "currency is not an ISO 4217 code with a rate in the FX table",
     )
     country = col["location_country"]
     reasons.add(
-        pc.and_(pc.is_valid(country), pc.invert(pc.is_in(country, pa.array(sorted(SUPPORTED_COUNTRIES))))),
+        pc.and_(
+            pc.is_valid(country),
+            pc.invert(pc.is_in(country, pa.array(sorted(SUPPORTED_COUNTRIES)))),
+        ),
         "unsupported_country",
         "location_country is not an ISO 3166 code with a time zone in the country table",
     )
@@ -127,7 +140,9 @@ def validate_transactions(feed: pa.Table, day: dt.date) -> ValidationResult:
         "bad_boolean",
         "is_online is not true/false",
     )
-    reasons.add(_invalid_ips(col["ip_address"]), "bad_ip_address", "ip_address is not an IPv4/IPv6 address")
+    reasons.add(
+        _invalid_ips(col["ip_address"]), "bad_ip_address", "ip_address is not an IPv4/IPv6 address"
+    )
     reasons.add(_invalid_json(col["raw_data"]), "bad_json", "raw_data is not valid JSON")
     reasons.add(
         pc.invert(pc.fill_null(pc.match_substring_regex(col["card_last_four"], r"^\d{4}$"), True)),
@@ -142,14 +157,20 @@ def validate_transactions(feed: pa.Table, day: dt.date) -> ValidationResult:
             "transaction_date": timestamps,
             "amount": amounts,
             "is_online": pc.equal(is_online, "true"),
+            # The loader's two columns are the delivery time of the record's file, so loading
+            # the same file again reproduces the same rows exactly.
+            "normalized_at": feed["_received_at"],
+            "created_at": feed["_received_at"],
             "_source_file": feed["_source_file"],
             "_record_number": feed["_record_number"],
         }
     )
     bad = pc.is_valid(reasons.reason)
     return ValidationResult(
-        good=typed.filter(pc.invert(bad)).select([*FEED_COLUMNS, "_source_file", "_record_number"]),
-        quarantine=_quarantine_rows(feed.filter(bad), reasons.reason.filter(bad), reasons.detail.filter(bad)),
+        good=typed.filter(pc.invert(bad)).select([*COLUMN_NAMES, "_source_file", "_record_number"]),
+        quarantine=_quarantine_rows(
+            feed.filter(bad), reasons.reason.filter(bad), reasons.detail.filter(bad)
+        ),
     )
 
 
@@ -175,7 +196,9 @@ def _invalid_ips(text: pa.Array) -> pa.Array:
     flags = candidates.to_pylist()
     values = text.to_pylist()
     # Only non-IPv4 text reaches Python (IPv6 or garbage), so this stays cheap.
-    return pa.array([bool(f) and not _is_ip(v) for f, v in zip(flags, values, strict=True)], pa.bool_())
+    return pa.array(
+        [bool(f) and not _is_ip(v) for f, v in zip(flags, values, strict=True)], pa.bool_()
+    )
 
 
 def _is_ip(value: str) -> bool:
@@ -213,7 +236,9 @@ def _flag_duplicate_ids(ids: pa.Array, reasons: _Reasons, feed: pa.Table) -> Non
     first_index = pc.index_in(ids, first["id"])
     keep_at = pc.take(first["i_min"], first_index)
     duplicate = pc.and_(candidate, pc.not_equal(keep_at, order["i"]))
-    reasons.add(duplicate, "duplicate_transaction_id", "transaction_id appears earlier in this day's feed")
+    reasons.add(
+        duplicate, "duplicate_transaction_id", "transaction_id appears earlier in this day's feed"
+    )
 
 
 def _quarantine_rows(bad: pa.Table, reason: pa.Array, detail: pa.Array) -> pa.Table:

@@ -73,7 +73,13 @@ class Manifest:
     def from_json(text: str) -> Manifest:
         d = json.loads(text)
         return Manifest(
-            d["dataset"], dt.date.fromisoformat(d["partition"]), d["version"], d["rows"], d["bytes"], d["files"], d["extra"]
+            d["dataset"],
+            dt.date.fromisoformat(d["partition"]),
+            d["version"],
+            d["rows"],
+            d["bytes"],
+            d["files"],
+            d["extra"],
         )
 
 
@@ -98,7 +104,9 @@ class LakeResource(dg.ConfigurableResource):
     # --- write -----------------------------------------------------------------------
 
     @contextmanager
-    def replace_partition(self, dataset: str, day: dt.date, extra: dict | None = None) -> Iterator[Path]:
+    def replace_partition(
+        self, dataset: str, day: dt.date, extra: dict | None = None
+    ) -> Iterator[Path]:
         """Yield an empty local folder; publish its Parquet files as the partition on exit.
 
         Nothing is visible to readers unless the block completes.
@@ -121,17 +129,26 @@ class LakeResource(dg.ConfigurableResource):
             shutil.rmtree(staging, ignore_errors=True)
 
     def _publish_s3(self, staging: Path, manifest: Manifest) -> None:
-        fs, root = filesystem_for(self.partition_uri(manifest.dataset, manifest.day), self.s3_endpoint_url)
+        fs, root = filesystem_for(
+            self.partition_uri(manifest.dataset, manifest.day), self.s3_endpoint_url
+        )
         version_dir = f"{root}/_v={manifest.version}"
         for f in manifest.files:
-            with open(staging / f["name"], "rb") as src, fs.open_output_stream(f"{version_dir}/{f['name']}") as dst:
+            with (
+                open(staging / f["name"], "rb") as src,
+                fs.open_output_stream(f"{version_dir}/{f['name']}") as dst,
+            ):
                 shutil.copyfileobj(src, dst, 8 << 20)
         with fs.open_output_stream(f"{root}/{MANIFEST}") as out:
             out.write(manifest.to_json().encode())
         # Older versions are removed once the new manifest is live; the one just replaced
         # stays one cycle so a reader that loaded the old manifest can finish.
         infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
-        versions = sorted((i.mtime or 0, i.path) for i in infos if i.type == pafs.FileType.Directory and "/_v=" in i.path)
+        versions = sorted(
+            (i.mtime or 0, i.path)
+            for i in infos
+            if i.type == pafs.FileType.Directory and "/_v=" in i.path
+        )
         for _, path in versions[:-2]:
             if not path.endswith(f"_v={manifest.version}"):
                 fs.delete_dir(path)
@@ -159,7 +176,10 @@ class LakeResource(dg.ConfigurableResource):
             tmp = cached.with_name(cached.name + f".part-{uuid.uuid4().hex[:6]}")
             tmp.mkdir(parents=True)
             for f in manifest.files:
-                with fs.open_input_stream(f"{root}/_v={manifest.version}/{f['name']}") as src, open(tmp / f["name"], "wb") as dst:
+                with (
+                    fs.open_input_stream(f"{root}/_v={manifest.version}/{f['name']}") as src,
+                    open(tmp / f["name"], "wb") as dst,
+                ):
                     shutil.copyfileobj(src, dst, 8 << 20)
             os.replace(tmp, cached)
         return cached
@@ -168,19 +188,29 @@ class LakeResource(dg.ConfigurableResource):
         """Where Spark reads the partition: on EMR the s3:// version folder, here a local folder."""
         if self.is_s3 and os.environ.get("FRAUD_SPARK_READS_S3") == "1":
             manifest = self.manifest(dataset, day)
-            return None if manifest is None else f"{self.partition_uri(dataset, day)}/_v={manifest.version}"
+            return (
+                None
+                if manifest is None
+                else f"{self.partition_uri(dataset, day)}/_v={manifest.version}"
+            )
         local = self.local_partition(dataset, day)
         return None if local is None else str(local)
 
     def _cache_root(self) -> Path:
-        root = Path(self.cache_dir or os.path.join(tempfile.gettempdir(), "fraud_assets_lake_cache"))
+        root = Path(
+            self.cache_dir or os.path.join(tempfile.gettempdir(), "fraud_assets_lake_cache")
+        )
         root.mkdir(parents=True, exist_ok=True)
         return root
 
 
 def _seal(staging: Path, dataset: str, day: dt.date, extra: dict) -> Manifest:
     """Give the files deterministic names, drop writer droppings, write the manifest."""
-    for junk in [p for p in staging.rglob("*") if p.is_file() and (p.name.startswith((".", "_")) or p.suffix == ".crc")]:
+    for junk in [
+        p
+        for p in staging.rglob("*")
+        if p.is_file() and (p.name.startswith((".", "_")) or p.suffix == ".crc")
+    ]:
         junk.unlink()
     parquet = sorted(p for p in staging.rglob("*.parquet"))
     files = []
@@ -188,11 +218,26 @@ def _seal(staging: Path, dataset: str, day: dt.date, extra: dict) -> Manifest:
         final = staging / f"part-{i:05d}.parquet"
         path.rename(final)
         digest = hashlib.sha256(final.read_bytes()).hexdigest()
-        files.append({"name": final.name, "rows": pq.ParquetFile(final).metadata.num_rows, "bytes": final.stat().st_size, "sha256": digest})
+        files.append(
+            {
+                "name": final.name,
+                "rows": pq.ParquetFile(final).metadata.num_rows,
+                "bytes": final.stat().st_size,
+                "sha256": digest,
+            }
+        )
     for sub in sorted((p for p in staging.rglob("*") if p.is_dir()), reverse=True):
         sub.rmdir()
     version = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()[:16]
-    manifest = Manifest(dataset, day, version, sum(f["rows"] for f in files), sum(f["bytes"] for f in files), files, extra)
+    manifest = Manifest(
+        dataset,
+        day,
+        version,
+        sum(f["rows"] for f in files),
+        sum(f["bytes"] for f in files),
+        files,
+        extra,
+    )
     (staging / MANIFEST).write_text(manifest.to_json())
     return manifest
 

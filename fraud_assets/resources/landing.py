@@ -24,7 +24,9 @@ class FeedError(Exception):
 class FeedBatch:
     """All files of one day of a feed: every column as text, plus where each row came from."""
 
-    table: pa.Table  # business columns as strings, then `_source_file`, `_record_number`
+    # business columns as strings, then `_source_file`, `_record_number` and `_received_at`
+    # (the file's last-modified time: when the bank delivered it)
+    table: pa.Table
     files: list[str]
     bytes_read: int
 
@@ -48,15 +50,24 @@ class LandingResource(dg.ConfigurableResource):
         folder = self.day_folder(dataset, day)
         paths = self.list_day_files(dataset, day)
         if not paths:
-            raise FeedError(f"no {dataset} feed for {day}: looked for *.csv, *.csv.gz, *.parquet in {folder}")
+            raise FeedError(
+                f"no {dataset} feed for {day}: looked for *.csv, *.csv.gz, *.parquet in {folder}"
+            )
         fs, _ = filesystem_for(folder, self.s3_endpoint_url)
         tables, total_bytes = [], 0
         for path in paths:
             table = _read_file(fs, path, columns)
-            total_bytes += fs.get_file_info(path).size
+            info = fs.get_file_info(path)
+            total_bytes += info.size
+            received = info.mtime.astimezone(dt.UTC).replace(tzinfo=None)
             n = table.num_rows
-            table = table.append_column("_source_file", pa.array([path.rsplit("/", 1)[-1]] * n, pa.string()))
+            table = table.append_column(
+                "_source_file", pa.array([path.rsplit("/", 1)[-1]] * n, pa.string())
+            )
             table = table.append_column("_record_number", pa.array(range(1, n + 1), pa.int32()))
+            table = table.append_column(
+                "_received_at", pa.array([received] * n, pa.timestamp("us"))
+            )
             tables.append(table)
         return FeedBatch(pa.concat_tables(tables), paths, total_bytes)
 

@@ -21,7 +21,11 @@ def filesystem_for(uri: str, s3_endpoint_url: str | None = None) -> tuple[pafs.F
     if not is_s3(uri):
         return pafs.LocalFileSystem(), os.path.abspath(uri)
     parsed = urlparse(uri)
-    kwargs: dict = {"region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    kwargs: dict = {
+        "region": os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1"
+    }
     if s3_endpoint_url:
         endpoint = urlparse(s3_endpoint_url)
         kwargs.update(endpoint_override=endpoint.netloc, scheme=endpoint.scheme or "https")

@@ -22,7 +22,7 @@ TX_SCHEMA = T.StructType(
     ]
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def ts(text: str) -> dt.datetime:

@@ -12,7 +12,12 @@ import pytest
 from pyspark.sql import functions as F
 
 from fraud_assets.contract.currency import usd_rates_on
-from fraud_assets.logic.features import build_features, customer_daily_stats, rates_frame, with_amount_usd
+from fraud_assets.logic.features import (
+    build_features,
+    customer_daily_stats,
+    rates_frame,
+    with_amount_usd,
+)
 from fraud_assets.logic.rules import RULES
 from fraud_assets.logic.scoring import risk_level, score_transactions
 from fraud_assets_tests.logic.frames import tx
@@ -53,11 +58,19 @@ for name, times in {
     case([(f"{name}_{i}", name, on(D, t), "10.00", "USD", "US") for i, t in enumerate(times)])
 case(
     [("VM_0", "VM", on(D, "00:10:00"), "10.00", "USD", "US")],
-    tail=[("VM_p1", "VM", on(D1, "23:20:00"), "10.00", "USD", "US"), ("VM_p2", "VM", on(D1, "23:40:00"), "10.00", "USD", "US")],
+    tail=[
+        ("VM_p1", "VM", on(D1, "23:20:00"), "10.00", "USD", "US"),
+        ("VM_p2", "VM", on(D1, "23:40:00"), "10.00", "USD", "US"),
+    ],
 )
 
 # UNUSUAL_TIME: Berlin is UTC+1 in November.
-for name, utc in {"UT_0159": "00:59:00", "UT_0200": "01:00:00", "UT_0559": "04:59:00", "UT_0600": "05:00:00"}.items():
+for name, utc in {
+    "UT_0159": "00:59:00",
+    "UT_0200": "01:00:00",
+    "UT_0559": "04:59:00",
+    "UT_0600": "05:00:00",
+}.items():
     case([(name, name, on(D, utc), "10.00", "EUR", "DE")])
 
 # STATISTICAL_ANOMALY: history [100, 200] -> mean 150, sample stddev 70.7107;
@@ -66,28 +79,51 @@ for amount in ["291.42", "291.43", "362.13", "362.14", "8.58", "8.57"]:
     card = f"SA_{amount}"
     case(
         [(card, card, on(D, "12:00:00"), amount, "USD", "US")],
-        history=[(f"{card}_h1", card, "2026-11-10 12:00:00", "100.00", "USD", "US"), (f"{card}_h2", card, "2026-11-11 12:00:00", "200.00", "USD", "US")],
+        history=[
+            (f"{card}_h1", card, "2026-11-10 12:00:00", "100.00", "USD", "US"),
+            (f"{card}_h2", card, "2026-11-11 12:00:00", "200.00", "USD", "US"),
+        ],
     )
-case([("SA_ONE", "SA_ONE", on(D, "12:00:00"), "9000.00", "USD", "US")], history=[("SA_ONE_h", "SA_ONE", "2026-11-10 12:00:00", "100.00", "USD", "US")])
+case(
+    [("SA_ONE", "SA_ONE", on(D, "12:00:00"), "9000.00", "USD", "US")],
+    history=[("SA_ONE_h", "SA_ONE", "2026-11-10 12:00:00", "100.00", "USD", "US")],
+)
 case(
     [("SA_FLAT", "SA_FLAT", on(D, "12:00:00"), "20.00", "USD", "US")],
-    history=[("SA_FLAT_h1", "SA_FLAT", "2026-11-10 12:00:00", "19.99", "USD", "US"), ("SA_FLAT_h2", "SA_FLAT", "2026-11-12 12:00:00", "19.99", "USD", "US")],
+    history=[
+        ("SA_FLAT_h1", "SA_FLAT", "2026-11-10 12:00:00", "19.99", "USD", "US"),
+        ("SA_FLAT_h2", "SA_FLAT", "2026-11-12 12:00:00", "19.99", "USD", "US"),
+    ],
 )
 case(
     [("SA_OLD", "SA_OLD", on(D, "12:00:00"), "9000.00", "USD", "US")],
     # 31 days before: outside the 30-day history, so only one transaction counts.
-    history=[("SA_OLD_h1", "SA_OLD", "2026-10-20 12:00:00", "1.00", "USD", "US"), ("SA_OLD_h2", "SA_OLD", "2026-11-10 12:00:00", "100.00", "USD", "US")],
+    history=[
+        ("SA_OLD_h1", "SA_OLD", "2026-10-20 12:00:00", "1.00", "USD", "US"),
+        ("SA_OLD_h2", "SA_OLD", "2026-11-10 12:00:00", "100.00", "USD", "US"),
+    ],
 )
 
 # GEOGRAPHIC_ANOMALY: previous transaction in another country less than 6 h before.
 for name, now in {"GEO_559": "15:59:00", "GEO_601": "16:01:00"}.items():
-    case([(f"{name}_a", name, on(D, "10:00:00"), "10.00", "EUR", "FR"), (f"{name}_b", name, on(D, now), "10.00", "EUR", "DE")])
-case([("GEO_MIDNIGHT", "GEO_M", on(D, "03:00:00"), "10.00", "EUR", "DE")], history=[("GEO_M_h", "GEO_M", on(D1, "22:30:00"), "10.00", "EUR", "FR")])
+    case(
+        [
+            (f"{name}_a", name, on(D, "10:00:00"), "10.00", "EUR", "FR"),
+            (f"{name}_b", name, on(D, now), "10.00", "EUR", "DE"),
+        ]
+    )
+case(
+    [("GEO_MIDNIGHT", "GEO_M", on(D, "03:00:00"), "10.00", "EUR", "DE")],
+    history=[("GEO_M_h", "GEO_M", on(D1, "22:30:00"), "10.00", "EUR", "FR")],
+)
 
 # All five at once: five uses in 4 minutes at 03:00 local, hopping FR/DE, last one big.
 case(
     [
-        *[(f"ALL_{i}", "ALL", on(D, f"02:0{i}:00"), "10.00", "EUR", c) for i, c in enumerate(["DE", "FR", "DE", "FR"])],
+        *[
+            (f"ALL_{i}", "ALL", on(D, f"02:0{i}:00"), "10.00", "EUR", c)
+            for i, c in enumerate(["DE", "FR", "DE", "FR"])
+        ],
         ("ALL_4", "ALL", on(D, "02:04:00"), "9000.00", "EUR", "DE"),
     ],
     history=[
@@ -131,7 +167,10 @@ def test_high_value_converts_to_usd_at_the_days_rate(scored):
     assert str(scored["HV_EUR"]["amount"]) == "4300.00"
 
 
-@pytest.mark.parametrize(("tid", "count", "points"), [("V3_2", 3, 20), ("V3_LATE_2", 2, 0), ("V4_3", 4, 20), ("V5_4", 5, 30)])
+@pytest.mark.parametrize(
+    ("tid", "count", "points"),
+    [("V3_2", 3, 20), ("V3_LATE_2", 2, 0), ("V4_3", 4, 20), ("V5_4", 5, 30)],
+)
 def test_high_velocity_counts_the_inclusive_hour(scored, tid, count, points):
     assert scored[tid]["velocity_1h"] == count
     assert scored[tid]["score_high_velocity"] == points
@@ -142,7 +181,10 @@ def test_high_velocity_crosses_midnight(scored):
     assert scored["VM_0"]["score_high_velocity"] == 20
 
 
-@pytest.mark.parametrize(("tid", "hour", "points"), [("UT_0159", 1, 0), ("UT_0200", 2, 15), ("UT_0559", 5, 15), ("UT_0600", 6, 0)])
+@pytest.mark.parametrize(
+    ("tid", "hour", "points"),
+    [("UT_0159", 1, 0), ("UT_0200", 2, 15), ("UT_0559", 5, 15), ("UT_0600", 6, 0)],
+)
 def test_unusual_time_uses_the_countrys_local_hour(scored, tid, hour, points):
     assert scored[tid]["local_hour"] == hour
     assert scored[tid]["score_unusual_time"] == points
@@ -190,17 +232,32 @@ def test_all_five_rules_add_up_and_are_capped_at_100(scored):
     assert last["rule_score"] == 100
     assert last["risk_level"] == "CRITICAL"
     assert "HIGH_VALUE: amount 10,530.00 USD is over 5,000 USD" in last["description"]
-    assert "GEOGRAPHIC_ANOMALY: previous transaction in FR 0.0 h earlier, now in DE" in last["description"]
+    assert (
+        "GEOGRAPHIC_ANOMALY: previous transaction in FR 0.0 h earlier, now in DE"
+        in last["description"]
+    )
     # The first use: 11.70 USD is z = 2.77 below the mean of 150 (stddev 50), at 03:00
     # local, and the previous transaction was in the US 3 h earlier.
-    assert scored["ALL_0"]["rules_triggered"] == ["STATISTICAL_ANOMALY", "UNUSUAL_TIME", "GEOGRAPHIC_ANOMALY"]
+    assert scored["ALL_0"]["rules_triggered"] == [
+        "STATISTICAL_ANOMALY",
+        "UNUSUAL_TIME",
+        "GEOGRAPHIC_ANOMALY",
+    ]
     assert scored["ALL_0"]["rule_score"] == 50
     assert scored["ALL_0"]["risk_level"] == "MEDIUM"
 
 
 @pytest.mark.parametrize(
     ("score", "level"),
-    [(39, "LOW"), (40, "MEDIUM"), (59, "MEDIUM"), (60, "HIGH"), (79, "HIGH"), (80, "CRITICAL"), (100, "CRITICAL")],
+    [
+        (39, "LOW"),
+        (40, "MEDIUM"),
+        (59, "MEDIUM"),
+        (60, "HIGH"),
+        (79, "HIGH"),
+        (80, "CRITICAL"),
+        (100, "CRITICAL"),
+    ],
 )
 def test_risk_levels(spark, score, level):
     assert spark.range(1).select(risk_level(F.lit(score)).alias("l")).first()["l"] == level

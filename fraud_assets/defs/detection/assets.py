@@ -1,6 +1,5 @@
 """fraud_features and fraud_alerts: PySpark over the lake, alerts to PostgreSQL."""
 
-
 from typing import Any
 
 import dagster as dg
@@ -68,10 +67,14 @@ def fraud_features(
     inputs = load_day_inputs(spark, lake, day)
     rates = day_rates(spark, day)
     features = build_features(inputs.day_tx, rates, inputs.tail, inputs.history)
-    with lake.replace_partition("fraud_features", day, extra={"source_version": inputs.source_version}) as folder:
+    with lake.replace_partition(
+        "fraud_features", day, extra={"source_version": inputs.source_version}
+    ) as folder:
         write_sorted(features, folder)
     daily = customer_daily_stats(with_amount_usd(inputs.day_tx, rates))
-    with lake.replace_partition(DAILY_STATS, day, extra={"source_version": inputs.source_version}) as folder:
+    with lake.replace_partition(
+        DAILY_STATS, day, extra={"source_version": inputs.source_version}
+    ) as folder:
         write_sorted(daily, folder, key="customer_id")
 
     written = spark.read.parquet(lake.spark_path("fraud_features", day))
@@ -82,7 +85,10 @@ def fraud_features(
             "dagster/row_count": manifest.rows,
             "path": dg.MetadataValue.path(lake.partition_uri("fraud_features", day)),
             "bytes": manifest.bytes,
-            **{k: dg.MetadataValue.json(v) if isinstance(v, list) else v for k, v in inputs.notes.items()},
+            **{
+                k: dg.MetadataValue.json(v) if isinstance(v, list) else v
+                for k, v in inputs.notes.items()
+            },
         },
         check_results=[features_cover_day_result(written, day_rows)],
     )
@@ -137,13 +143,19 @@ def fraud_alerts(
 
     by_level = {r["risk_level"]: r["count"] for r in scored.groupBy("risk_level").count().collect()}
     rule_counts = (
-        scored.select(F.explode("rules_triggered").alias("rule")).groupBy("rule").count().orderBy(F.desc("count")).collect()
+        scored.select(F.explode("rules_triggered").alias("rule"))
+        .groupBy("rule")
+        .count()
+        .orderBy(F.desc("count"))
+        .collect()
     )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": alerts.num_rows,
             "scored_transactions": sum(by_level.values()),
-            "alerts_by_risk_level": dg.MetadataValue.json({lvl: by_level.get(lvl, 0) for lvl in ("CRITICAL", "HIGH", "MEDIUM", "LOW")}),
+            "alerts_by_risk_level": dg.MetadataValue.json(
+                {lvl: by_level.get(lvl, 0) for lvl in ("CRITICAL", "HIGH", "MEDIUM", "LOW")}
+            ),
             "rules_fired": dg.MetadataValue.json({r["rule"]: r["count"] for r in rule_counts}),
             "min_risk_level": config.min_risk_level,
             "rules_version": RULES_VERSION,

@@ -29,7 +29,9 @@ def features_cover_day_result(features: DataFrame, day_rows: int) -> dg.AssetChe
     row = features.agg(
         F.count(F.lit(1)).alias("rows"),
         F.countDistinct("transaction_id").alias("ids"),
-        F.sum(F.when(F.col("amount_usd").isNull() | F.col("velocity_1h").isNull(), 1).otherwise(0)).alias("nulls"),
+        F.sum(
+            F.when(F.col("amount_usd").isNull() | F.col("velocity_1h").isNull(), 1).otherwise(0)
+        ).alias("nulls"),
         F.sum(F.when(F.col("velocity_1h") < 1, 1).otherwise(0)).alias("bad_velocity"),
     ).first()
     nulls, bad_velocity = row["nulls"] or 0, row["bad_velocity"] or 0
@@ -58,11 +60,22 @@ def alerts_consistency_result(alerts: pa.Table) -> dg.AssetCheckResult:
     scores = alerts["fraud_score"].to_pylist()
     levels = alerts["risk_level"].to_pylist()
     ids = alerts["transaction_id"].to_pylist()
-    bad = [i for i, s, lvl in zip(ids, scores, levels, strict=True) if not (0 <= s <= 100) or expected_level(float(s)) != lvl]
-    duplicated = alerts.num_rows - len(pc.unique(alerts["transaction_id"])) if alerts.num_rows else 0
+    bad = [
+        i
+        for i, s, lvl in zip(ids, scores, levels, strict=True)
+        if not (0 <= s <= 100) or expected_level(float(s)) != lvl
+    ]
+    duplicated = (
+        alerts.num_rows - len(pc.unique(alerts["transaction_id"])) if alerts.num_rows else 0
+    )
     return dg.AssetCheckResult(
         check_name=ALERTS_CHECK.name,
         passed=not bad and duplicated == 0,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"alerts": alerts.num_rows, "inconsistent": len(bad), "sample": dg.MetadataValue.json(bad[:10]), "duplicated_ids": duplicated},
+        metadata={
+            "alerts": alerts.num_rows,
+            "inconsistent": len(bad),
+            "sample": dg.MetadataValue.json(bad[:10]),
+            "duplicated_ids": duplicated,
+        },
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -51,13 +50,17 @@ def daily_stats_from_raw(spark: SparkSession, tx: DataFrame, day: dt.date) -> Da
 def load_day_inputs(spark: SparkSession, lake: LakeResource, day: dt.date) -> DayInputs:
     manifest = lake.manifest("transactions", day)
     if manifest is None:
-        raise MissingPartition(f"no lake partition {lake.partition_uri('transactions', day)}: materialize s3_partitioned_parquet for {day} first")
+        raise MissingPartition(
+            f"no lake partition {lake.partition_uri('transactions', day)}: materialize s3_partitioned_parquet for {day} first"
+        )
     day_tx = spark.read.parquet(lake.spark_path("transactions", day))
 
     previous = read_transactions(spark, lake, day - dt.timedelta(days=1))
     tail = None
     if previous is not None:
-        since = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc) - dt.timedelta(seconds=VELOCITY_WINDOW_SECONDS)
+        since = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - dt.timedelta(
+            seconds=VELOCITY_WINDOW_SECONDS
+        )
         tail = previous.where(F.col("transaction_date") >= F.lit(since))
 
     # Each earlier day contributes its per-customer aggregate; one written from an older
@@ -77,7 +80,9 @@ def load_day_inputs(spark: SparkSession, lake: LakeResource, day: dt.date) -> Da
     if fresh_paths:
         frames.append(spark.read.parquet(*fresh_paths))
     for h in recomputed:
-        frames.append(daily_stats_from_raw(spark, spark.read.parquet(lake.spark_path("transactions", h)), h))
+        frames.append(
+            daily_stats_from_raw(spark, spark.read.parquet(lake.spark_path("transactions", h)), h)
+        )
     history = None
     for f in frames:
         history = f if history is None else history.unionByName(f)
@@ -88,5 +93,3 @@ def load_day_inputs(spark: SparkSession, lake: LakeResource, day: dt.date) -> Da
         "previous_day_present": previous is not None,
     }
     return DayInputs(day_tx, manifest.version, tail, history, notes)
-
-

@@ -1,6 +1,5 @@
 """postgres_transactions: the day's transactions in PostgreSQL."""
 
-
 import time
 from typing import Literal
 
@@ -8,9 +7,13 @@ import dagster as dg
 import pyarrow as pa
 
 from fraud_assets.contract.schema import FEED_COLUMNS
-from fraud_assets.db.transaction_store import count_day, replace_day
 from fraud_assets.db.quarantine import replace_quarantine
-from fraud_assets.defs.ingest.checks import QUARANTINE_CHECK, quarantine_rate_result, upstream_validation
+from fraud_assets.db.transaction_store import count_day, replace_day
+from fraud_assets.defs.ingest.checks import (
+    QUARANTINE_CHECK,
+    quarantine_rate_result,
+    upstream_validation,
+)
 from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA
 from fraud_assets.logic.validation import validate_transactions
 from fraud_assets.partitions import daily_partitions, partition_day
@@ -37,7 +40,10 @@ class TransactionsSourceConfig(dg.Config):
         "their reason, and the day replaced atomically; in `upstream` mode rows written by "
         "another system are validated read-only."
     ),
-    metadata={"dagster/column_schema": TRANSACTIONS_COLUMN_SCHEMA, "dagster/table_name": "frauddb.public.transactions"},
+    metadata={
+        "dagster/column_schema": TRANSACTIONS_COLUMN_SCHEMA,
+        "dagster/table_name": "frauddb.public.transactions",
+    },
     check_specs=[QUARANTINE_CHECK],
 )
 def postgres_transactions(
@@ -84,5 +90,9 @@ def postgres_transactions(
             "rows_per_second": round(feed.table.num_rows / seconds) if seconds else 0,
             "source_mode": config.source_mode,
         },
-        check_results=[quarantine_rate_result(quarantined, feed.table.num_rows, config.max_quarantine_rate, reasons)],
+        check_results=[
+            quarantine_rate_result(
+                quarantined, feed.table.num_rows, config.max_quarantine_rate, reasons
+            )
+        ],
     )

@@ -18,13 +18,21 @@ QUARANTINE_CHECK = dg.AssetCheckSpec(
 )
 
 
-def quarantine_rate_result(quarantined: int, total: int, max_rate: float, reasons: dict[str, int]) -> dg.AssetCheckResult:
+def quarantine_rate_result(
+    quarantined: int, total: int, max_rate: float, reasons: dict[str, int]
+) -> dg.AssetCheckResult:
     rate = quarantined / total if total else 0.0
     return dg.AssetCheckResult(
         check_name=QUARANTINE_CHECK.name,
         passed=rate <= max_rate,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"quarantined": quarantined, "records": total, "rate": rate, "max_rate": max_rate, "reasons": dg.MetadataValue.json(reasons)},
+        metadata={
+            "quarantined": quarantined,
+            "records": total,
+            "rate": rate,
+            "max_rate": max_rate,
+            "reasons": dg.MetadataValue.json(reasons),
+        },
     )
 
 
@@ -49,12 +57,21 @@ def upstream_validation(conn: psycopg.Connection, day: dt.date) -> dg.Materializ
     ).fetchone()
     reasons = {
         k: v
-        for k, v in {"non_positive_amount": bad_amount, "unsupported_currency": bad_currency, "unsupported_country": bad_country}.items()
+        for k, v in {
+            "non_positive_amount": bad_amount,
+            "unsupported_currency": bad_currency,
+            "unsupported_country": bad_country,
+        }.items()
         if v
     }
     invalid = sum(reasons.values())
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": rows, "amount_sum": float(amount), "source_mode": "upstream", "invalid_rows": invalid},
+        metadata={
+            "dagster/row_count": rows,
+            "amount_sum": float(amount),
+            "source_mode": "upstream",
+            "invalid_rows": invalid,
+        },
         check_results=[
             dg.AssetCheckResult(
                 check_name=QUARANTINE_CHECK.name,

@@ -1,6 +1,5 @@
 """s3_partitioned_parquet: the day's transactions in the Parquet lake."""
 
-
 import time
 
 import dagster as dg

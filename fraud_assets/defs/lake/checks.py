@@ -14,7 +14,9 @@ RECONCILE_CHECK = dg.AssetCheckSpec(
 )
 
 
-def reconcile_result(lake_rows: int, lake_amount: Decimal, pg_rows: int, pg_amount: Decimal) -> dg.AssetCheckResult:
+def reconcile_result(
+    lake_rows: int, lake_amount: Decimal, pg_rows: int, pg_amount: Decimal
+) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=RECONCILE_CHECK.name,
         passed=lake_rows == pg_rows and Decimal(lake_amount) == Decimal(pg_amount),

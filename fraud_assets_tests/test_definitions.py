@@ -1,0 +1,76 @@
+"""The code location loads and its asset graph is the one the product promises."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from fraud_assets.definitions import defs
+from fraud_assets.environments import current_environment, resources_for
+
+CHAIN = ["postgres_transactions", "s3_partitioned_parquet", "fraud_features", "fraud_alerts"]
+
+
+def test_the_four_assets_form_the_chain():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert set(CHAIN) <= keys
+    for upstream, downstream in zip(CHAIN, CHAIN[1:], strict=False):
+        assert dg.AssetKey(upstream) in graph.get(dg.AssetKey(downstream)).parent_keys
+
+
+def test_every_asset_is_daily_partitioned_and_documented():
+    for key in CHAIN:
+        spec = defs.resolve_assets_def(key).specs_by_key[dg.AssetKey(key)]
+        assert isinstance(spec.partitions_def, dg.DailyPartitionsDefinition)
+        assert spec.partitions_def.timezone == "UTC"
+        assert spec.description and spec.kinds and spec.owners
+        assert "dagster/column_schema" in spec.metadata or key == "fraud_alerts"
+
+
+def test_features_declare_the_30_day_lookback():
+    spec = defs.resolve_assets_def("fraud_features").specs_by_key[dg.AssetKey("fraud_features")]
+    (dep,) = [d for d in spec.deps if d.asset_key == dg.AssetKey("s3_partitioned_parquet")]
+    assert isinstance(dep.partition_mapping, dg.TimeWindowPartitionMapping)
+    assert (dep.partition_mapping.start_offset, dep.partition_mapping.end_offset) == (-30, 0)
+
+
+def test_each_asset_carries_a_blocking_check():
+    checks = {
+        k.asset_key.to_user_string(): k.name for k in defs.resolve_asset_graph().asset_check_keys
+    }
+    assert set(checks) == set(CHAIN)
+
+
+def test_the_daily_job_and_schedule_exist():
+    job = defs.resolve_job_def("daily_fraud_detection")
+    assert job.partitions_def is not None and job.tags["fraud_assets/spark"] == "true"
+    schedule = defs.resolve_schedule_def("daily_fraud_detection_after_midnight_utc")
+    assert schedule.cron_schedule == "30 0 * * *"
+
+
+@pytest.mark.parametrize("env", ["local", "test", "prod"])
+def test_every_environment_provides_the_same_resource_keys(env):
+    assert set(resources_for(env)) == {
+        "postgres",
+        "landing",
+        "lake",
+        "pyspark",
+        "pyspark_step_launcher",
+    }
+
+
+def test_an_unknown_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("FRAUD_ENV", "staging")
+    with pytest.raises(ValueError, match="staging"):
+        current_environment()
+
+
+def test_prod_uses_the_emr_step_launcher_and_secrets_only_from_the_environment():
+    resources = resources_for("prod")
+    launcher = resources["pyspark_step_launcher"]
+    assert launcher.resource_fn.__module__ == "dagster_aws.emr.pyspark_step_launcher"
+    pg = resources["postgres"]
+    for field in ("host", "user", "password", "dbname"):
+        assert isinstance(getattr(pg, field), dg.EnvVar), field
+    assert isinstance(resources["lake"].uri, dg.EnvVar)
