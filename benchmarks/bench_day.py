@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parents[1]
 BENCH_DAY = dt.date(2026, 10, 31)
 SEED = 20261031
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -99,6 +100,73 @@ def gib(n: float) -> str:
 # --------------------------------------------------------------------------- environment
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "--no-optional-locks", "-C", str(REPO), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _source_digest(package: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".sql", ".csv", ".json"):
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def use_code(home: Path, rev: str) -> dict[str, Any]:
+    """Import fraud_assets from `rev`: "worktree" (the editable install, whatever its
+    state) or a commit, extracted once with `git archive` to HOME/code/<sha> and put first
+    on sys.path and PYTHONPATH (inherited by Spark's Python workers). Others edit the
+    work tree concurrently; a snapshot keeps every day of a benchmark on the same code."""
+    if "fraud_assets" in sys.modules:
+        raise RuntimeError("use_code must run before fraud_assets is imported")
+    if rev == "worktree":
+        info: dict[str, Any] = {"code": "worktree", "path": str(REPO)}
+        with contextlib.suppress(Exception):
+            info["head"] = _git("rev-parse", "HEAD")
+            changed = _git("status", "--porcelain", "--", "fraud_assets", "dagster.yaml")
+            info["uncommitted_files"] = len(changed.splitlines())
+        expected = REPO / "fraud_assets"
+    else:
+        sha = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
+        dest = home / "code" / sha[:12]
+        if not (dest / ".complete").exists():
+            tmp = dest.with_name(dest.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            archive = subprocess.run(
+                ["git", "-C", str(REPO), "archive", sha, "fraud_assets", "dagster.yaml"],
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+            (tmp / ".complete").write_text(sha + "\n")
+            shutil.rmtree(dest, ignore_errors=True)
+            os.replace(tmp, dest)
+        sys.path.insert(0, str(dest))
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            [str(dest), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+        info = {"code": rev, "commit": sha, "path": str(dest)}
+        expected = dest / "fraud_assets"
+    import fraud_assets
+
+    imported = Path(fraud_assets.__file__).resolve().parent
+    if imported != expected.resolve():
+        raise RuntimeError(f"fraud_assets imported from {imported}, expected {expected}")
+    info["imported_from"] = str(imported)
+    info["source_sha256"] = _source_digest(imported)
+    log(f"code: {info}")
+    return info
+
+
 def setup_environment(home: Path) -> dict[str, str]:
     """FRAUD_HOME=home, the embedded PostgreSQL started and migrated, env vars set.
 
@@ -129,6 +197,7 @@ class BenchState:
     seed: int
     generated: bool = False
     generate_seconds: float | None = None
+    code_commit: str | None = None  # the commit prepare materialized the history with
     day_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -186,6 +255,16 @@ def landing_day_present(home: Path, day: dt.date) -> bool:
 def cmd_prepare(args: argparse.Namespace) -> int:
     home = Path(args.home).resolve()
     home.mkdir(parents=True, exist_ok=True)
+    previous = BenchState.load(home)
+    code = use_code(home, args.code or (previous.code_commit if previous else None) or "HEAD")
+    commit = code.get("commit") or "worktree"
+    if previous and previous.code_commit and previous.code_commit != commit:
+        print(
+            f"{home} was prepared with code {previous.code_commit}, not {commit}: resume with "
+            f"--code {previous.code_commit} (or use another --home)",
+            file=sys.stderr,
+        )
+        return 2
     wanted = BenchState(
         day=args.day, per_day=args.per_day, history_days=args.history_days, seed=args.seed
     )
@@ -208,6 +287,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
             return 2
     else:
         state = wanted
+    state.code_commit = commit
 
     # Disk: what is still to be written (days already in the lake are assumed done).
     todo = [d for d in state.history if not lake_day_done(home, d)]
@@ -482,11 +562,33 @@ def _cpu_times() -> tuple[int, int]:
     return sum(parts[:8]), idle
 
 
+def _cpu_pressure_us() -> int | None:
+    """Total microseconds some runnable task waited for a CPU (PSI), if the kernel has it."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            for line in f:
+                if line.startswith("some"):
+                    return int(line.rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 class CpuWindow:
     """Machine-wide busy cores over a stage (ours and everyone else's)."""
 
     def __init__(self) -> None:
         self.total, self.idle = _cpu_times()
+        self.pressure = _cpu_pressure_us()
+        self.started = time.perf_counter()
+
+    def pressure_share(self) -> float | None:
+        """Share of the window during which some task waited for a CPU (PSI 'some')."""
+        now = _cpu_pressure_us()
+        if now is None or self.pressure is None:
+            return None
+        elapsed = time.perf_counter() - self.started
+        return round((now - self.pressure) / 1e6 / elapsed, 2) if elapsed > 0 else None
 
     def busy_cores(self) -> float:
         total, idle = _cpu_times()
@@ -548,6 +650,7 @@ class Stage:
     step_s: float | None = None
     busy_cores: float | None = None
     ours_cores: float | None = None
+    cpu_pressure: float | None = None
     others_cores: float | None = None
     loadavg_end: str | None = None
     peak: dict[str, int] = field(default_factory=dict)
@@ -787,6 +890,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    code = use_code(home, args.code or state.code_commit or "worktree")
     day = state.day
     missing = [d for d in state.history if not lake_day_done(home, d)]
     if missing or not landing_day_present(home, day):
@@ -824,6 +928,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sampler = MemorySampler(pm)
     sampler.start()
     loadavg_start = Path("/proc/loadavg").read_text().split()[:3]
+    whole_run = CpuWindow()
     log(f"load average {' '.join(loadavg_start)}")
 
     from dagster import DagsterInstance
@@ -861,6 +966,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             stage.ok = False
             stage.error = traceback.format_exc()
         stage.busy_cores = cpu.busy_cores()
+        stage.cpu_pressure = cpu.pressure_share()
         elapsed = time.perf_counter() - began
         stage.loadavg_end = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         sampler.set_stage("between")
@@ -1040,10 +1146,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             "history_day_seconds": state.day_seconds,
         },
         "machine": facts,
+        "code": code,
+        "history_prepared_with": state.code_commit,
         "load": {
             "loadavg_start": loadavg_start,
             "loadavg_end": loadavg_end,
             "other_processes_top_cpu": others,
+            "machine_busy_cores": whole_run.busy_cores(),
+            "cpu_pressure_some": whole_run.pressure_share(),
         },
         "stages": {
             n: {
@@ -1054,6 +1164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "dagster_step_s": s.step_s,
                 "machine_busy_cores": s.busy_cores,
                 "our_cores": s.ours_cores,
+                "cpu_pressure_some": s.cpu_pressure,
                 "other_processes_cores": s.others_cores,
                 "loadavg_end": s.loadavg_end,
                 "peak_tree_rss": gib(s.peak.get("tree_rss", 0)),
@@ -1101,9 +1212,16 @@ def render_markdown(report: dict, stages: dict[str, Stage]) -> str:
         f"{m['os']} (kernel {m['kernel']}); Python {m['python']}, PySpark {m['pyspark']}, Dagster {m['dagster']}, "
         f"pyarrow {m['pyarrow']}, PostgreSQL {m['postgresql']}, {m['java']}.",
         f"Load average at start {' '.join(report['load']['loadavg_start'])}, at end {' '.join(report['load']['loadavg_end'])}; "
+        f"over the run the machine had {report['load']['machine_busy_cores']} cores busy and a CPU pressure of "
+        f"{report['load']['cpu_pressure_some']}. "
         f"Other processes on the machine used {len(report['load']['other_processes_top_cpu'])} "
         "process(es) with >= 1 CPU s during the run (listed below); per stage, the notes give "
-        "the average cores used by ours (this process tree + our PostgreSQL) and by others.",
+        "the average cores used by ours (this process tree + our PostgreSQL) and by others, "
+        "and CPU pressure (share of the time some task waited for a CPU, /proc/pressure/cpu).",
+        f"Code: fraud_assets from {report['code']['imported_from']} "
+        f"({report['code'].get('commit') or 'work tree at ' + str(report['code'].get('head'))}"
+        f"{', ' + str(report['code'].get('uncommitted_files')) + ' uncommitted files' if report['code'].get('uncommitted_files') else ''}; "
+        f"source digest {report['code']['source_sha256']}); history prepared with {report['history_prepared_with']}.",
         f"Before the run: {'; '.join(report['reset'])}.",
         "",
         "| stage | wall s | rows | rows/s | notes |",
@@ -1112,7 +1230,8 @@ def render_markdown(report: dict, stages: dict[str, Stage]) -> str:
     for name, st in stages.items():
         notes = list(st.notes)
         notes.append(
-            f"cores: ours {st.ours_cores}, others {st.others_cores}, machine busy {st.busy_cores}"
+            f"cores: ours {st.ours_cores}, others {st.others_cores}, machine busy {st.busy_cores}, "
+            f"CPU pressure {st.cpu_pressure}"
         )
         if st.peak:
             notes.append(
@@ -1176,6 +1295,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"benchmark day D (default {BENCH_DAY})",
     )
     prep.add_argument("--seed", type=int, default=SEED)
+    code_help = (
+        "fraud_assets to use: a git revision (extracted to HOME/code/<sha>) or 'worktree' "
+        "(the editable install as it is now); default: {}"
+    )
+    prep.add_argument(
+        "--code", help=code_help.format("the commit a previous prepare used, else HEAD")
+    )
     prep.add_argument("--skip-disk-check", action="store_true")
     prep.add_argument(
         "--stop-db", action="store_true", help="stop the embedded PostgreSQL at the end"
@@ -1183,6 +1309,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep.set_defaults(func=cmd_prepare)
     run = sub.add_parser("run", help="time day D asset by asset")
     run.add_argument("--home", required=True)
+    run.add_argument("--code", help=code_help.format("the commit prepare used"))
     run.add_argument(
         "--keep-day", action="store_true", help="do not remove D first: measure a re-run over D"
     )

@@ -65,9 +65,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def materialize_days(
-    days: list[dt.date], source_mode: str = "landing", min_risk_level: str = "MEDIUM"
+    days: list[dt.date],
+    source_mode: str = "landing",
+    min_risk_level: str = "MEDIUM",
+    one_run: bool = True,
 ) -> bool:
-    """Run the daily job once per day, oldest first (a day's history is earlier days)."""
+    """Run the daily job for consecutive days: by default one run for the whole range (a
+    single-run backfill: one Spark session, one pass over the lake), else one run per day."""
     from dagster import DagsterInstance
 
     from fraud_assets.definitions import defs
@@ -82,15 +86,26 @@ def materialize_days(
         # Step-by-step DEBUG events are in the UI; the terminal gets the story.
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
-    for day in days:
+    batches = [days] if one_run and len(days) > 1 else [[d] for d in days]
+    for batch in batches:
+        first, last = batch[0].isoformat(), batch[-1].isoformat()
+        if len(batch) == 1:
+            key, tags = first, None
+        else:
+            key = None
+            tags = {
+                "dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last,
+            }
         result = job.execute_in_process(
-            partition_key=day.isoformat(),
+            partition_key=key,
+            tags=tags,
             instance=instance,
             run_config=run_config,
             raise_on_error=False,
         )
-        status = "ok" if result.success else "FAILED"
-        print(f"{day}: run {result.run_id} {status}", flush=True)
+        label = first if len(batch) == 1 else f"{first} .. {last}"
+        print(f"{label}: run {result.run_id} {'ok' if result.success else 'FAILED'}", flush=True)
         if not result.success:
             for event in result.all_events:
                 if event.is_failure or event.event_type_value == "ASSET_CHECK_EVALUATION":

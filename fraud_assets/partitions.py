@@ -13,6 +13,8 @@ START_DATE = os.environ.get("FRAUD_PARTITIONS_START", "2025-01-01")
 daily_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
 
 
-def partition_day(context: dg.AssetExecutionContext) -> dt.date:
-    """The single UTC day this run materializes."""
-    return dt.date.fromisoformat(context.partition_key)
+def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:
+    """The UTC days this run materializes: one, or a range in a single-run backfill."""
+    window = context.partition_time_window
+    first, end = window.start.date(), window.end.date()
+    return [first + dt.timedelta(days=i) for i in range((end - first).days)]

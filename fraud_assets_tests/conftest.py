@@ -79,3 +79,28 @@ def reset_database(postgres: PostgresResource) -> None:
         ).fetchall():
             conn.execute(f'DROP TABLE "{name}"')
         conn.execute("TRUNCATE " + ", ".join(_DATA_TABLES) + " RESTART IDENTITY")
+
+
+@pytest.fixture(scope="session")
+def s3_lake() -> Iterator[dict[str, str]]:
+    """A real S3 server (SeaweedFS on loopback) for the session, with its keys in os.environ.
+
+    Yields the lake and landing roots in its bucket and the endpoint to give the resources.
+    """
+    from fraud_assets_tests.s3server import seaweedfs_s3
+
+    with seaweedfs_s3("fraud-test") as server:
+        saved = {k: os.environ.get(k) for k in server.env}
+        os.environ.update(server.env)
+        try:
+            yield {
+                "uri": f"s3://{server.bucket}/lake",
+                "endpoint": server.endpoint,
+                "landing_uri": f"s3://{server.bucket}/landing",
+            }
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

@@ -20,7 +20,7 @@ import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,9 +168,7 @@ def _wait_until_ready(
     last: Exception | None = None
     for _ in range(attempts):
         if proc.poll() is not None:
-            raise S3ServerError(
-                f"weed exited with code {proc.returncode}:\n{_log_tail(run_dir)}"
-            )
+            raise S3ServerError(f"weed exited with code {proc.returncode}:\n{_log_tail(run_dir)}")
         try:
             client.list_buckets()
             return
@@ -201,10 +199,8 @@ def _stop(proc: subprocess.Popen, timeout: float) -> None:
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout)
 
 

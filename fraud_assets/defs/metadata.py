@@ -29,3 +29,14 @@ def column_schema(columns: dict[str, str], types: dict[str, str] | None = None) 
             for name, doc in columns.items()
         ]
     )
+
+
+def per_day_table(rows: dict) -> dg.MetadataValue:
+    """A Markdown table, one line per day: readable at a glance in the UI."""
+    if not rows:
+        return dg.MetadataValue.md("(no days)")
+    columns = list(next(iter(rows.values())))
+    lines = ["| day | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for day, values in sorted(rows.items()):
+        lines.append(f"| {day} | " + " | ".join(str(values[c]) for c in columns) + " |")
+    return dg.MetadataValue.md("\n".join(lines))

@@ -45,6 +45,7 @@ FEATURE_COLUMNS: dict[str, str] = {
 
 DAILY_STATS_SCHEMA = T.StructType(
     [
+        T.StructField("stats_day", T.DateType(), False),
         T.StructField("customer_id", T.StringType(), False),
         T.StructField("txn_count", T.LongType(), False),
         T.StructField("sum_usd", T.DecimalType(24, 2), False),
@@ -58,27 +59,37 @@ DAILY_STATS_SCHEMA = T.StructType(
 )
 
 
-def rates_frame(spark: SparkSession, rates: dict[str, Decimal]) -> DataFrame:
+def rates_frame(spark: SparkSession, rates_by_day: dict[dt.date, dict[str, Decimal]]) -> DataFrame:
+    """(rate_day, currency, usd_per_unit): the FX rate of each currency on each day."""
     schema = T.StructType(
         [
+            T.StructField("rate_day", T.DateType(), False),
             T.StructField("currency", T.StringType(), False),
             T.StructField("usd_per_unit", T.DecimalType(20, 10), False),
         ]
     )
-    return spark.createDataFrame(sorted(rates.items()), schema)
+    rows = [
+        (day, c, r) for day, rates in sorted(rates_by_day.items()) for c, r in sorted(rates.items())
+    ]
+    return spark.createDataFrame(rows, schema)
+
+
+def utc_day(ts: Column) -> Column:
+    return F.to_date(ts)
 
 
 def with_amount_usd(tx: DataFrame, rates: DataFrame) -> DataFrame:
-    """amount_usd = amount x the day's USD rate, to the cent. NULL currency means USD."""
+    """amount_usd = amount x its day's USD rate, to the cent. NULL currency means USD."""
     joined = tx.join(
         F.broadcast(rates.withColumnRenamed("currency", "_ccy")),
-        F.coalesce(tx["currency"], F.lit("USD")) == F.col("_ccy"),
+        (F.coalesce(tx["currency"], F.lit("USD")) == F.col("_ccy"))
+        & (utc_day(tx["transaction_date"]) == F.col("rate_day")),
         "left",
     )
     usd = F.round(F.col("amount").cast(T.DecimalType(14, 2)) * F.col("usd_per_unit"), 2).cast(
         USD_TYPE
     )
-    return joined.withColumn("amount_usd", usd).drop("_ccy", "usd_per_unit")
+    return joined.withColumn("amount_usd", usd).drop("_ccy", "usd_per_unit", "rate_day")
 
 
 def local_hour(ts: Column, country: Column) -> Column:
@@ -89,13 +100,13 @@ def local_hour(ts: Column, country: Column) -> Column:
 
 
 def customer_daily_stats(tx_usd: DataFrame) -> DataFrame:
-    """One row per customer for a day: what later days need of it."""
+    """One row per customer per UTC day (`stats_day`): what later days need of it."""
     last = F.max_by(
         F.struct("transaction_date", "transaction_id", "location_country"),
         F.struct("transaction_date", "transaction_id"),
     )
     return (
-        tx_usd.groupBy("customer_id")
+        tx_usd.groupBy(utc_day(F.col("transaction_date")).alias("stats_day"), "customer_id")
         .agg(
             F.count(F.lit(1)).alias("txn_count"),
             F.sum("amount_usd").cast(T.DecimalType(24, 2)).alias("sum_usd"),
@@ -107,6 +118,7 @@ def customer_daily_stats(tx_usd: DataFrame) -> DataFrame:
             last.alias("_last"),
         )
         .select(
+            "stats_day",
             "customer_id",
             "txn_count",
             "sum_usd",
@@ -120,24 +132,34 @@ def customer_daily_stats(tx_usd: DataFrame) -> DataFrame:
     )
 
 
-def trailing_customer_stats(history: DataFrame) -> DataFrame:
-    """Mean and sample stddev of each customer's USD amounts over the history days given.
+def trailing_customer_stats(tx: DataFrame, history: DataFrame) -> DataFrame:
+    """Per (customer, day) of `tx`: mean and sample stddev of the customer's USD amounts
+    over the HISTORY_DAYS days before that day, from the daily rows in `history`.
 
     The stddev is NULL with fewer than 2 transactions or when every amount was equal
     (decided exactly from min = max, not from a floating-point variance near zero).
     """
-    agg = history.groupBy("customer_id").agg(
-        F.sum("txn_count").alias("n"),
-        F.sum("sum_usd").cast("double").alias("s"),
-        F.sum("sum_sq_usd").alias("q"),
-        F.min("min_usd").alias("lo"),
-        F.max("max_usd").alias("hi"),
+    targets = tx.select("customer_id", utc_day(F.col("transaction_date")).alias("_day")).distinct()
+    h = history.alias("h")
+    window = targets.join(
+        h,
+        (F.col("h.customer_id") == targets["customer_id"])
+        & (F.col("h.stats_day") >= F.date_sub(targets["_day"], HISTORY_DAYS))
+        & (F.col("h.stats_day") < targets["_day"]),
+    )
+    agg = window.groupBy(targets["customer_id"], targets["_day"]).agg(
+        F.sum("h.txn_count").alias("n"),
+        F.sum("h.sum_usd").cast("double").alias("s"),
+        F.sum("h.sum_sq_usd").alias("q"),
+        F.min("h.min_usd").alias("lo"),
+        F.max("h.max_usd").alias("hi"),
     )
     mean = F.col("s") / F.col("n")
     variance = F.greatest(F.lit(0.0), (F.col("q") - F.col("s") * mean) / (F.col("n") - 1))
     evaluable = (F.col("n") >= 2) & (F.col("lo") != F.col("hi"))
     return agg.select(
         "customer_id",
+        "_day",
         F.col("n").alias("hist_txn_count_30d"),
         mean.alias("hist_mean_usd_30d"),
         F.when(evaluable, F.sqrt(variance)).alias("hist_std_usd_30d"),
@@ -170,8 +192,9 @@ def with_velocity(tx: DataFrame, tail: DataFrame | None) -> DataFrame:
 def with_previous_transaction(tx: DataFrame, history: DataFrame | None) -> DataFrame:
     """prev_country / prev_gap_seconds: the customer's previous transaction, across days.
 
-    Order is (transaction_date, transaction_id); the customer's last transaction of the
-    history days stands in for everything before today.
+    Order is (transaction_date, transaction_id). `history` holds only days before the
+    first day of `tx`: the customer's last transaction of the latest of them stands in for
+    everything that came before.
     """
     today = tx.select(
         "transaction_id",
@@ -214,25 +237,27 @@ def with_previous_transaction(tx: DataFrame, history: DataFrame | None) -> DataF
 
 
 def build_features(
-    day_tx: DataFrame,
+    tx: DataFrame,
     rates: DataFrame,
     tail: DataFrame | None = None,
     history: DataFrame | None = None,
 ) -> DataFrame:
-    """The day's features: everything the five rules of CONTRACT.md need, one row per transaction."""
-    tx = with_amount_usd(day_tx, rates).withColumn(
+    """Features for every transaction of `tx` (one or more consecutive UTC days).
+
+    `tail`: the last hour before the first day (velocity crosses midnight).
+    `history`: `customer_daily_stats` rows of the HISTORY_DAYS days before the first day;
+    the days of `tx` itself are added here, so a range is computed in one pass.
+    """
+    tx = with_amount_usd(tx, rates).withColumn(
         "local_hour", local_hour(F.col("transaction_date"), F.col("location_country"))
     )
+    own = customer_daily_stats(tx)
+    stats_rows = own if history is None else history.unionByName(own)
     tx = with_velocity(tx, tail)
     tx = with_previous_transaction(tx, history)
-    if history is not None:
-        tx = tx.join(trailing_customer_stats(history), "customer_id", "left")
-    else:
-        tx = (
-            tx.withColumn("hist_txn_count_30d", F.lit(None).cast("long"))
-            .withColumn("hist_mean_usd_30d", F.lit(None).cast("double"))
-            .withColumn("hist_std_usd_30d", F.lit(None).cast("double"))
-        )
+    tx = tx.withColumn("_day", utc_day(F.col("transaction_date"))).join(
+        trailing_customer_stats(tx, stats_rows), ["customer_id", "_day"], "left"
+    )
     tx = tx.withColumn("hist_txn_count_30d", F.coalesce("hist_txn_count_30d", F.lit(0)))
     zscore = F.when(
         F.col("hist_std_usd_30d") > 0,
@@ -242,5 +267,6 @@ def build_features(
     return tx.withColumn("amount_zscore_30d", zscore).select(*FEATURE_COLUMNS)
 
 
-def history_days(day: dt.date) -> list[dt.date]:
-    return [day - dt.timedelta(days=i) for i in range(HISTORY_DAYS, 0, -1)]
+def history_days(first_day: dt.date) -> list[dt.date]:
+    """The HISTORY_DAYS days before `first_day`, oldest first."""
+    return [first_day - dt.timedelta(days=i) for i in range(HISTORY_DAYS, 0, -1)]

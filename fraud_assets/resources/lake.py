@@ -128,10 +128,27 @@ class LakeResource(dg.ConfigurableResource):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+    def publish_folder(
+        self, dataset: str, day: dt.date, source: Path, extra: dict | None = None
+    ) -> None:
+        """Publish the Parquet files of a local folder (e.g. one `date=` folder of a Spark
+        write covering several days) as the day's partition; the files are moved."""
+        with self.replace_partition(dataset, day, extra) as folder:
+            for path in sorted(Path(source).glob("*.parquet")):
+                shutil.move(path, folder / path.name)
+
+    def scratch_folder(self) -> Path:
+        """A private local folder for intermediate writes (on the lake's disk when local,
+        so publishing is a rename)."""
+        base = Path(self.uri) if not self.is_s3 else self._cache_root()
+        base.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".scratch-", dir=base))
+
     def _publish_s3(self, staging: Path, manifest: Manifest) -> None:
         fs, root = filesystem_for(
             self.partition_uri(manifest.dataset, manifest.day), self.s3_endpoint_url
         )
+        previous = self.manifest(manifest.dataset, manifest.day)
         version_dir = f"{root}/_v={manifest.version}"
         for f in manifest.files:
             with (
@@ -141,17 +158,21 @@ class LakeResource(dg.ConfigurableResource):
                 shutil.copyfileobj(src, dst, 8 << 20)
         with fs.open_output_stream(f"{root}/{MANIFEST}") as out:
             out.write(manifest.to_json().encode())
+        if previous is not None and previous.version == manifest.version:
+            return  # the live version did not change: nothing became stale
         # Older versions are removed once the new manifest is live; the one just replaced
-        # stays one cycle so a reader that loaded the old manifest can finish.
-        infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
-        versions = sorted(
-            (i.mtime or 0, i.path)
-            for i in infos
-            if i.type == pafs.FileType.Directory and "/_v=" in i.path
+        # stays one cycle so a reader that loaded the old manifest can finish. What to keep
+        # comes from the manifests, not from listing times: S3 prefixes have no mtime.
+        keep = {f"_v={manifest.version}"} | (
+            set() if previous is None else {f"_v={previous.version}"}
         )
-        for _, path in versions[:-2]:
-            if not path.endswith(f"_v={manifest.version}"):
-                fs.delete_dir(path)
+        for info in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
+            if (
+                info.type == pafs.FileType.Directory
+                and info.base_name.startswith("_v=")
+                and info.base_name not in keep
+            ):
+                fs.delete_dir(info.path)
 
     # --- read ------------------------------------------------------------------------
 
@@ -160,7 +181,9 @@ class LakeResource(dg.ConfigurableResource):
         try:
             with fs.open_input_stream(f"{root}/{MANIFEST}") as f:
                 return Manifest.from_json(f.read().decode())
-        except (FileNotFoundError, OSError):
+        # Only "not there" means no partition: any other error (S3 access denied, network)
+        # must fail the run rather than pass for a missing day.
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
     def local_partition(self, dataset: str, day: dt.date) -> Path | None:
@@ -181,7 +204,13 @@ class LakeResource(dg.ConfigurableResource):
                     open(tmp / f["name"], "wb") as dst,
                 ):
                     shutil.copyfileobj(src, dst, 8 << 20)
-            os.replace(tmp, cached)
+            try:
+                os.replace(tmp, cached)
+            except OSError:
+                # Another process cached the same version first (same content): use theirs.
+                shutil.rmtree(tmp, ignore_errors=True)
+                if not cached.is_dir():
+                    raise
         return cached
 
     def spark_path(self, dataset: str, day: dt.date) -> str | None:

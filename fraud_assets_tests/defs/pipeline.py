@@ -23,11 +23,22 @@ def run_day(
     assets=None,
     run_config: dict | None = None,
     raise_on_error: bool = True,
+    through: dt.date | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize `assets` (default: all four) for `day` with the test environment's resources."""
+    """Materialize `assets` (default: all four) for `day` (or the range `day`..`through`
+    in one run, as a single-run backfill does) with the test environment's resources."""
+    if through is None:
+        key, tags = day.isoformat(), None
+    else:
+        key = None
+        tags = {
+            "dagster/asset_partition_range_start": day.isoformat(),
+            "dagster/asset_partition_range_end": through.isoformat(),
+        }
     return dg.materialize(
         assets or ASSETS,
-        partition_key=day.isoformat(),
+        partition_key=key,
+        tags=tags,
         resources=resources_for("test"),
         instance=instance,
         run_config=run_config,

@@ -136,19 +136,11 @@ case(
 
 @pytest.fixture(scope="module")
 def scored(spark) -> dict:
-    rates = rates_frame(spark, usd_rates_on(DAY))
-    by_day: dict[str, list] = {}
-    for row in HISTORY:
-        by_day.setdefault(row[2][:10], []).append(row)
-    # One customer_daily_stats frame per history day inside the 30-day window, as the
-    # pipeline keeps them.
-    window = {(DAY - dt.timedelta(days=i)).isoformat() for i in range(1, 31)}
-    history = None
-    for day, rows in sorted(by_day.items()):
-        if day not in window:
-            continue
-        stats = customer_daily_stats(with_amount_usd(tx(spark, rows), rates))
-        history = stats if history is None else history.unionByName(stats)
+    days = [DAY - dt.timedelta(days=i) for i in range(40)]
+    rates = rates_frame(spark, {d: usd_rates_on(d) for d in days})
+    # The per-card daily rows of earlier days, as the pipeline keeps them; the history
+    # row 31 days back must not count.
+    history = customer_daily_stats(with_amount_usd(tx(spark, HISTORY), rates))
     features = build_features(tx(spark, TODAY), rates, tx(spark, TAIL), history)
     return {r["transaction_id"]: r.asDict() for r in score_transactions(features).collect()}
 

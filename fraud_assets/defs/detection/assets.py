@@ -1,10 +1,15 @@
-"""fraud_features and fraud_alerts: PySpark over the lake, alerts to PostgreSQL."""
+"""fraud_features and fraud_alerts: PySpark over the lake, alerts to PostgreSQL.
+
+Both handle a range of days in one run (a single-run backfill): one Spark session, one
+read of the lake, one write, and then each day is published as its own partition.
+"""
 
 from typing import Any
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
 from dagster_pyspark import LazyPySparkResource
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fraud_assets.db.alert_store import sync_day_alerts
@@ -12,37 +17,38 @@ from fraud_assets.defs.detection.checks import (
     ALERTS_CHECK,
     FEATURES_CHECK,
     alerts_consistency_result,
-    features_cover_day_result,
+    features_cover_days_result,
 )
-from fraud_assets.defs.detection.lake_inputs import DAILY_STATS, day_rates, load_day_inputs
-from fraud_assets.defs.metadata import OWNERS, column_schema
+from fraud_assets.defs.detection.lake_inputs import (
+    DAILY_STATS,
+    load_range_inputs,
+    write_days,
+)
+from fraud_assets.defs.metadata import OWNERS, column_schema, per_day_table
 from fraud_assets.logic.features import (
     FEATURE_COLUMNS,
     HISTORY_DAYS,
     build_features,
     customer_daily_stats,
+    utc_day,
     with_amount_usd,
 )
 from fraud_assets.logic.rules import RULES, RULES_VERSION
 from fraud_assets.logic.scoring import levels_at_or_above, score_transactions
-from fraud_assets.partitions import daily_partitions, partition_day
+from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.postgres import PostgresResource
 
 # fraud_features for day D reads the lake's days D-30..D (D-1's last hour for velocity,
-# the 30 days before D for the customer's statistics): the UI shows this window.
+# the 30 days before D for the card's statistics): the UI shows this window.
 LOOKBACK = dg.TimeWindowPartitionMapping(
     start_offset=-HISTORY_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True
 )
 
 
-def write_sorted(df: DataFrame, folder, key: str = "transaction_id") -> None:
-    """Deterministic files: same rows give the same row order, files and bytes."""
-    df.orderBy(key).write.mode("overwrite").option("compression", "zstd").parquet(str(folder))
-
-
 @dg.asset(
     partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     ins={"s3_partitioned_parquet": dg.AssetIn(partition_mapping=LOOKBACK, dagster_type=dg.Nothing)},
     group_name="detection",
     kinds={"pyspark", "parquet"},
@@ -62,35 +68,33 @@ def fraud_features(
     pyspark_step_launcher: dg.ResourceParam[Any],
     lake: LakeResource,
 ) -> dg.MaterializeResult:
-    day = partition_day(context)
+    days = partition_days(context)
     spark = pyspark.spark_session
-    inputs = load_day_inputs(spark, lake, day)
-    rates = day_rates(spark, day)
-    features = build_features(inputs.day_tx, rates, inputs.tail, inputs.history)
-    with lake.replace_partition(
-        "fraud_features", day, extra={"source_version": inputs.source_version}
-    ) as folder:
-        write_sorted(features, folder)
-    daily = customer_daily_stats(with_amount_usd(inputs.day_tx, rates))
-    with lake.replace_partition(
-        DAILY_STATS, day, extra={"source_version": inputs.source_version}
-    ) as folder:
-        write_sorted(daily, folder, key="customer_id")
+    inputs = load_range_inputs(spark, lake, days)
+    features = build_features(inputs.tx, inputs.rates, inputs.tail, inputs.history)
+    sources = {d: {"source_version": v} for d, v in inputs.source_versions.items()}
+    day = utc_day(F.col("transaction_date"))
+    write_days(features, lake, "fraud_features", days, day, "transaction_id", sources)
+    daily = customer_daily_stats(with_amount_usd(inputs.tx, inputs.rates))
+    write_days(daily, lake, DAILY_STATS, days, F.col("stats_day"), "customer_id", sources)
 
-    written = spark.read.parquet(lake.spark_path("fraud_features", day))
-    manifest = lake.manifest("fraud_features", day)
-    day_rows = lake.manifest("transactions", day).rows
+    manifests = {d: lake.manifest("fraud_features", d) for d in days}
+    expected = {d: lake.manifest("transactions", d).rows for d in days}
+    written = spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in days])
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": manifest.rows,
-            "path": dg.MetadataValue.path(lake.partition_uri("fraud_features", day)),
-            "bytes": manifest.bytes,
+            "dagster/row_count": sum(m.rows for m in manifests.values()),
+            "path": dg.MetadataValue.path(lake.dataset_uri("fraud_features")),
+            "bytes": sum(m.bytes for m in manifests.values()),
+            "per_day": per_day_table(
+                {d: {"rows": m.rows, "bytes": m.bytes} for d, m in manifests.items()}
+            ),
             **{
                 k: dg.MetadataValue.json(v) if isinstance(v, list) else v
                 for k, v in inputs.notes.items()
             },
         },
-        check_results=[features_cover_day_result(written, day_rows)],
+        check_results=[features_cover_days_result(written, expected)],
     )
 
 
@@ -101,6 +105,7 @@ class AlertsConfig(dg.Config):
 
 @dg.asset(
     partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["fraud_features"],
     group_name="detection",
     kinds={"pyspark", "postgres"},
@@ -126,29 +131,45 @@ def fraud_alerts(
     lake: LakeResource,
     postgres: PostgresResource,
 ) -> dg.MaterializeResult:
-    day = partition_day(context)
+    days = partition_days(context)
     spark = pyspark.spark_session
-    path = lake.spark_path("fraud_features", day)
-    if path is None:
-        raise dg.Failure(f"no fraud_features partition for {day}: materialize fraud_features first")
-    scored = score_transactions(spark.read.parquet(path))
-    with lake.replace_partition("scored_transactions", day) as folder:
-        write_sorted(scored, folder)
-    scored = spark.read.parquet(lake.spark_path("scored_transactions", day))
+    missing = [d for d in days if lake.manifest("fraud_features", d) is None]
+    if missing:
+        raise dg.Failure(
+            f"no fraud_features partition for {', '.join(map(str, missing))}: materialize it first"
+        )
+    features = spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in days])
+    write_days(
+        score_transactions(features),
+        lake,
+        "scored_transactions",
+        days,
+        utc_day(F.col("transaction_date")),
+        "transaction_id",
+    )
+    scored = spark.read.parquet(
+        *[lake.spark_path("scored_transactions", d) for d in days]
+    ).withColumn("_day", utc_day(F.col("transaction_date")))
 
     levels = levels_at_or_above(config.min_risk_level)
     alerts = scored.where(F.col("risk_level").isin(levels)).toArrow()
+    syncs = {}
     with postgres.connect() as conn:
-        sync = sync_day_alerts(conn, day, alerts, context.run_id)
+        for day in days:
+            day_alerts = alerts.filter(pc.equal(alerts["_day"], pa.scalar(day, pa.date32())))
+            syncs[day] = sync_day_alerts(
+                conn, day, day_alerts.drop_columns(["_day"]), context.run_id
+            )
 
     by_level = {r["risk_level"]: r["count"] for r in scored.groupBy("risk_level").count().collect()}
     rule_counts = (
         scored.select(F.explode("rules_triggered").alias("rule"))
         .groupBy("rule")
         .count()
-        .orderBy(F.desc("count"))
+        .orderBy(F.desc("count"), "rule")
         .collect()
     )
+    total = lambda field: sum(getattr(s, field) for s in syncs.values())  # noqa: E731
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": alerts.num_rows,
@@ -159,12 +180,13 @@ def fraud_alerts(
             "rules_fired": dg.MetadataValue.json({r["rule"]: r["count"] for r in rule_counts}),
             "min_risk_level": config.min_risk_level,
             "rules_version": RULES_VERSION,
-            "alerts_inserted": sync.inserted,
-            "alerts_updated": sync.updated,
-            "alerts_unchanged": sync.unchanged,
-            "alerts_removed_unreviewed": sync.removed,
-            "alerts_kept_reviewed_no_longer_produced": sync.retired,
-            "scored_path": dg.MetadataValue.path(lake.partition_uri("scored_transactions", day)),
+            "alerts_inserted": total("inserted"),
+            "alerts_updated": total("updated"),
+            "alerts_unchanged": total("unchanged"),
+            "alerts_removed_unreviewed": total("removed"),
+            "alerts_kept_reviewed_no_longer_produced": total("retired"),
+            "per_day": per_day_table({d: vars(s) for d, s in syncs.items()}),
+            "scored_path": dg.MetadataValue.path(lake.dataset_uri("scored_transactions")),
         },
         check_results=[alerts_consistency_result(alerts)],
     )

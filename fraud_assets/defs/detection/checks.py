@@ -25,26 +25,55 @@ ALERTS_CHECK = dg.AssetCheckSpec(
 )
 
 
-def features_cover_day_result(features: DataFrame, day_rows: int) -> dg.AssetCheckResult:
-    row = features.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.countDistinct("transaction_id").alias("ids"),
-        F.sum(
-            F.when(F.col("amount_usd").isNull() | F.col("velocity_1h").isNull(), 1).otherwise(0)
-        ).alias("nulls"),
-        F.sum(F.when(F.col("velocity_1h") < 1, 1).otherwise(0)).alias("bad_velocity"),
-    ).first()
-    nulls, bad_velocity = row["nulls"] or 0, row["bad_velocity"] or 0
+def features_cover_days_result(features: DataFrame, expected_rows: dict) -> dg.AssetCheckResult:
+    """Per day: as many feature rows as transactions, one per id, required features set,
+    value ranges held (velocity >= 1, local hour 0-23, history count >= 0)."""
+    rows = (
+        features.groupBy(F.to_date("transaction_date").alias("day"))
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.countDistinct("transaction_id").alias("ids"),
+            F.sum(
+                F.when(
+                    F.col("amount_usd").isNull()
+                    | F.col("velocity_1h").isNull()
+                    | F.col("customer_id").isNull(),
+                    1,
+                ).otherwise(0)
+            ).alias("nulls"),
+            F.sum(
+                F.when(
+                    (F.col("velocity_1h") < 1)
+                    | ~F.coalesce(F.col("local_hour").between(0, 23), F.lit(True))
+                    | (F.col("hist_txn_count_30d") < 0),
+                    1,
+                ).otherwise(0)
+            ).alias("out_of_range"),
+        )
+        .collect()
+    )
+    found = {r["day"]: r for r in rows}
+    problems = {}
+    for day, expected in sorted(expected_rows.items()):
+        r = found.get(day)
+        got = (r["rows"], r["ids"], r["nulls"], r["out_of_range"]) if r else (0, 0, 0, 0)
+        if got != (expected, expected, 0, 0):
+            problems[day.isoformat()] = {
+                "expected": expected,
+                "rows": got[0],
+                "distinct_ids": got[1],
+                "missing_required": got[2],
+                "out_of_range": got[3],
+            }
     return dg.AssetCheckResult(
         check_name=FEATURES_CHECK.name,
-        passed=row["rows"] == day_rows == row["ids"] and nulls == 0 and bad_velocity == 0,
+        passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "feature_rows": row["rows"],
-            "distinct_transactions": row["ids"],
-            "day_transactions": day_rows,
-            "rows_missing_required_features": nulls,
-            "velocity_below_one": bad_velocity,
+            "days": len(expected_rows),
+            "feature_rows": sum(r["rows"] for r in rows),
+            "transactions": sum(expected_rows.values()),
+            "problem_days": dg.MetadataValue.json(problems),
         },
     )
 

@@ -1,5 +1,6 @@
 """postgres_transactions: the day's transactions in PostgreSQL."""
 
+import datetime as dt
 import time
 from typing import Literal
 
@@ -14,9 +15,9 @@ from fraud_assets.defs.ingest.checks import (
     quarantine_rate_result,
     upstream_validation,
 )
-from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA
+from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA, per_day_table
 from fraud_assets.logic.validation import validate_transactions
-from fraud_assets.partitions import daily_partitions, partition_day
+from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.landing import LandingResource
 from fraud_assets.resources.postgres import PostgresResource
 
@@ -29,8 +30,44 @@ class TransactionsSourceConfig(dg.Config):
     max_quarantine_rate: float = 0.01
 
 
+def load_day(
+    day: dt.date, postgres: PostgresResource, landing: LandingResource, run_id: str
+) -> dict:
+    """Validate the day's feed and replace the day (and its quarantine) atomically."""
+    started = time.perf_counter()
+    feed = landing.read_day("transactions", day, FEED_COLUMNS)
+    result = validate_transactions(feed.table, day)
+
+    def quarantine_in_swap(duplicates: pa.Table, conn) -> None:
+        replace_quarantine(conn, day, result.quarantine, duplicates, run_id)
+
+    load = replace_day(
+        postgres.connect, day, result.good, postgres.parallelism, on_swap=quarantine_in_swap
+    )
+    seconds = time.perf_counter() - started
+    with postgres.connect() as conn:
+        rows, amount = count_day(conn, day)
+    reasons = result.reason_counts()
+    if load.cross_day_duplicates.num_rows:
+        reasons["duplicate_transaction_id"] = (
+            reasons.get("duplicate_transaction_id", 0) + load.cross_day_duplicates.num_rows
+        )
+    return {
+        "rows": rows,
+        "amount": amount,
+        "records": feed.table.num_rows,
+        "quarantined": sum(reasons.values()),
+        "reasons": reasons,
+        "files": [f.rsplit("/", 1)[-1] for f in feed.files],
+        "bytes": feed.bytes_read,
+        "replaced_rows": load.replaced_rows,
+        "seconds": seconds,
+    }
+
+
 @dg.asset(
     partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="ingest",
     kinds={"postgres"},
     owners=OWNERS,
@@ -52,47 +89,49 @@ def postgres_transactions(
     postgres: PostgresResource,
     landing: LandingResource,
 ) -> dg.MaterializeResult:
-    day = partition_day(context)
+    days = partition_days(context)
     if config.source_mode == "upstream":
         with postgres.connect() as conn:
-            return upstream_validation(conn, day)
+            return upstream_validation(conn, days)
 
-    started = time.perf_counter()
-    feed = landing.read_day("transactions", day, FEED_COLUMNS)
-    result = validate_transactions(feed.table, day)
-    quarantine = result.quarantine
-
-    def quarantine_in_swap(duplicates: pa.Table, conn) -> None:
-        replace_quarantine(conn, day, quarantine, duplicates, context.run_id)
-
-    load = replace_day(
-        postgres.connect, day, result.good, postgres.parallelism, on_swap=quarantine_in_swap
-    )
-    seconds = time.perf_counter() - started
-    with postgres.connect() as conn:
-        rows, amount = count_day(conn, day)
-    reasons = result.reason_counts()
-    if load.cross_day_duplicates.num_rows:
-        reasons["duplicate_transaction_id_other_day"] = load.cross_day_duplicates.num_rows
-    quarantined = sum(reasons.values())
-    context.log.info(f"{day}: loaded {rows} rows, quarantined {quarantined} in {seconds:.1f}s")
+    loads = {}
+    for day in days:
+        loads[day] = load_day(day, postgres, landing, context.run_id)
+        context.log.info(
+            f"{day}: loaded {loads[day]['rows']} rows, quarantined {loads[day]['quarantined']} "
+            f"in {loads[day]['seconds']:.1f}s"
+        )
+    records = sum(x["records"] for x in loads.values())
+    seconds = sum(x["seconds"] for x in loads.values())
+    reasons: dict[str, int] = {}
+    for x in loads.values():
+        for reason, n in x["reasons"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": rows,
-            "amount_sum": float(amount),
-            "feed_files": dg.MetadataValue.json([f.rsplit("/", 1)[-1] for f in feed.files]),
-            "feed_bytes": feed.bytes_read,
-            "records_read": feed.table.num_rows,
-            "quarantined": quarantined,
+            "dagster/row_count": sum(x["rows"] for x in loads.values()),
+            "amount_sum": float(sum(x["amount"] for x in loads.values())),
+            "feed_files": dg.MetadataValue.json(
+                sorted({f for x in loads.values() for f in x["files"]})
+            ),
+            "feed_bytes": sum(x["bytes"] for x in loads.values()),
+            "records_read": records,
+            "quarantined": sum(reasons.values()),
             "quarantine_reasons": dg.MetadataValue.json(reasons),
-            "replaced_rows": load.replaced_rows,
+            "replaced_rows": sum(x["replaced_rows"] for x in loads.values()),
             "load_seconds": round(seconds, 2),
-            "rows_per_second": round(feed.table.num_rows / seconds) if seconds else 0,
+            "rows_per_second": round(records / seconds) if seconds else 0,
             "source_mode": config.source_mode,
+            "per_day": per_day_table(
+                {
+                    d: {
+                        "rows": x["rows"],
+                        "quarantined": x["quarantined"],
+                        "seconds": round(x["seconds"], 1),
+                    }
+                    for d, x in loads.items()
+                }
+            ),
         },
-        check_results=[
-            quarantine_rate_result(
-                quarantined, feed.table.num_rows, config.max_quarantine_rate, reasons
-            )
-        ],
+        check_results=[quarantine_rate_result(loads, config.max_quarantine_rate)],
     )

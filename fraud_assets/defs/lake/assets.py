@@ -1,5 +1,6 @@
 """s3_partitioned_parquet: the day's transactions in the Parquet lake."""
 
+import datetime as dt
 import time
 
 import dagster as dg
@@ -9,8 +10,8 @@ import pyarrow.parquet as pq
 
 from fraud_assets.db.transaction_store import count_day, export_day
 from fraud_assets.defs.lake.checks import RECONCILE_CHECK, reconcile_result
-from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA
-from fraud_assets.partitions import daily_partitions, partition_day
+from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA, per_day_table
+from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.postgres import PostgresResource
 
@@ -27,8 +28,35 @@ def to_lake_schema(table: pa.Table) -> pa.Table:
     return table
 
 
+def export_one_day(day: dt.date, postgres: PostgresResource, lake: LakeResource) -> dict:
+    started = time.perf_counter()
+    # PostgreSQL COPY -> Arrow -> Parquet, one connection per core: no JVM, no JDBC
+    # row-by-row conversion (see README, benchmark, for the figures behind the choice).
+    table = to_lake_schema(export_day(postgres.connect, day, postgres.parallelism))
+    with lake.replace_partition("transactions", day) as folder:
+        for i, offset in enumerate(range(0, max(table.num_rows, 1), ROWS_PER_FILE)):
+            pq.write_table(
+                table.slice(offset, ROWS_PER_FILE),
+                folder / f"part-{i:05d}.parquet",
+                compression="zstd",
+                row_group_size=ROW_GROUP_ROWS,
+            )
+    manifest = lake.manifest("transactions", day)
+    with postgres.connect() as conn:
+        pg_rows, pg_amount = count_day(conn, day)
+    return {
+        "manifest": manifest,
+        "arrow_bytes": table.nbytes,
+        "lake_amount": pc.sum(table["amount"]).as_py() or 0,
+        "pg_rows": pg_rows,
+        "pg_amount": pg_amount,
+        "seconds": time.perf_counter() - started,
+    }
+
+
 @dg.asset(
     partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["postgres_transactions"],
     group_name="lake",
     kinds={"parquet", "s3"},
@@ -44,35 +72,30 @@ def to_lake_schema(table: pa.Table) -> pa.Table:
 def s3_partitioned_parquet(
     context: dg.AssetExecutionContext, postgres: PostgresResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    day = partition_day(context)
-    started = time.perf_counter()
-    # PostgreSQL COPY -> Arrow -> Parquet, one connection per core: no JVM, no JDBC
-    # row-by-row conversion (see README, benchmark, for the figures behind the choice).
-    table = to_lake_schema(export_day(postgres.connect, day, postgres.parallelism))
-    with lake.replace_partition("transactions", day) as folder:
-        for i, offset in enumerate(range(0, max(table.num_rows, 1), ROWS_PER_FILE)):
-            pq.write_table(
-                table.slice(offset, ROWS_PER_FILE),
-                folder / f"part-{i:05d}.parquet",
-                compression="zstd",
-                row_group_size=ROW_GROUP_ROWS,
-            )
-    seconds = time.perf_counter() - started
-    manifest = lake.manifest("transactions", day)
-    assert manifest is not None
-    with postgres.connect() as conn:
-        pg_rows, pg_amount = count_day(conn, day)
-    lake_amount = pc.sum(table["amount"]).as_py() or 0
+    exports = {day: export_one_day(day, postgres, lake) for day in partition_days(context)}
+    files = sum(len(x["manifest"].files) for x in exports.values())
+    lake_bytes = sum(x["manifest"].bytes for x in exports.values())
+    arrow_bytes = sum(x["arrow_bytes"] for x in exports.values())
+    first = min(exports)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": manifest.rows,
-            "path": dg.MetadataValue.path(lake.partition_uri("transactions", day)),
-            "files": len(manifest.files),
-            "bytes": manifest.bytes,
-            "arrow_bytes": table.nbytes,
-            "compression_ratio": round(table.nbytes / manifest.bytes, 2) if manifest.bytes else 0,
-            "version": manifest.version,
-            "export_seconds": round(seconds, 2),
+            "dagster/row_count": sum(x["manifest"].rows for x in exports.values()),
+            "path": dg.MetadataValue.path(lake.partition_uri("transactions", first)),
+            "files": files,
+            "bytes": lake_bytes,
+            "arrow_bytes": arrow_bytes,
+            "compression_ratio": round(arrow_bytes / lake_bytes, 2) if lake_bytes else 0,
+            "export_seconds": round(sum(x["seconds"] for x in exports.values()), 2),
+            "per_day": per_day_table(
+                {
+                    d: {
+                        "rows": x["manifest"].rows,
+                        "bytes": x["manifest"].bytes,
+                        "version": x["manifest"].version,
+                    }
+                    for d, x in exports.items()
+                }
+            ),
         },
-        check_results=[reconcile_result(manifest.rows, lake_amount, pg_rows, pg_amount)],
+        check_results=[reconcile_result(exports)],
     )

@@ -10,21 +10,30 @@ RECONCILE_CHECK = dg.AssetCheckSpec(
     "reconciles_with_postgres",
     asset="s3_partitioned_parquet",
     blocking=True,
-    description="The lake day has exactly the PostgreSQL day's row count and amount sum.",
+    description="Each lake day has exactly the PostgreSQL day's row count and amount sum.",
 )
 
 
-def reconcile_result(
-    lake_rows: int, lake_amount: Decimal, pg_rows: int, pg_amount: Decimal
-) -> dg.AssetCheckResult:
+def reconcile_result(exports: dict) -> dg.AssetCheckResult:
+    mismatches = {
+        day.isoformat(): {
+            "lake_rows": x["manifest"].rows,
+            "postgres_rows": x["pg_rows"],
+            "lake_amount": str(x["lake_amount"]),
+            "postgres_amount": str(x["pg_amount"]),
+        }
+        for day, x in exports.items()
+        if x["manifest"].rows != x["pg_rows"]
+        or Decimal(x["lake_amount"]) != Decimal(x["pg_amount"])
+    }
     return dg.AssetCheckResult(
         check_name=RECONCILE_CHECK.name,
-        passed=lake_rows == pg_rows and Decimal(lake_amount) == Decimal(pg_amount),
+        passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "lake_rows": lake_rows,
-            "postgres_rows": pg_rows,
-            "lake_amount": str(lake_amount),
-            "postgres_amount": str(pg_amount),
+            "days": len(exports),
+            "lake_rows": sum(x["manifest"].rows for x in exports.values()),
+            "postgres_rows": sum(x["pg_rows"] for x in exports.values()),
+            "mismatched_days": dg.MetadataValue.json(mismatches),
         },
     )

@@ -1,0 +1,1 @@
+"""Retention: PostgreSQL keeps the live window, the lake keeps everything."""

@@ -1,0 +1,89 @@
+"""A 30-day single-run backfill gives exactly the rows of 30 one-day runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import psycopg
+import pyarrow.parquet as pq
+import pytest
+
+from fraud_assets.demo import GeneratorConfig, generate
+from fraud_assets.resources.lake import LakeResource
+from fraud_assets_tests.conftest import reset_database
+from fraud_assets_tests.defs.pipeline import run_day, use_folders
+
+START = dt.date(2026, 5, 1)
+DAYS = [START + dt.timedelta(days=i) for i in range(30)]
+DATASETS = {
+    "transactions": "transaction_id",
+    "fraud_features": "transaction_id",
+    "customer_daily": "customer_id",
+    "scored_transactions": "transaction_id",
+}
+# Columns that record which run wrote a row, not what the row says.
+RUN_COLUMNS = ("alert_id", "dagster_run_id", "created_at", "updated_at")
+
+
+def _state(pg, lake: LakeResource) -> dict:
+    with psycopg.connect(pg.conninfo) as conn:
+        transactions = conn.execute(
+            "SELECT t::text FROM transactions t ORDER BY transaction_id"
+        ).fetchall()
+        cur = conn.execute("SELECT * FROM fraud_alerts ORDER BY transaction_id")
+        names = [d.name for d in cur.description]
+        alerts = [
+            {k: v for k, v in zip(names, row, strict=True) if k not in RUN_COLUMNS}
+            for row in cur.fetchall()
+        ]
+        quarantine = conn.execute(
+            "SELECT partition_date, reason, raw_record::text FROM transactions_quarantine ORDER BY 1, 3"
+        ).fetchall()
+    lake_rows = {}
+    for dataset, key in DATASETS.items():
+        for day in DAYS:
+            rows = pq.read_table(lake.local_partition(dataset, day)).to_pylist()
+            lake_rows[(dataset, day)] = sorted(rows, key=lambda r, k=key: r[k])
+    return {
+        "transactions": transactions,
+        "alerts": alerts,
+        "quarantine": quarantine,
+        "lake": lake_rows,
+    }
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory):
+    root = tmp_path_factory.mktemp("backfill")
+    generate(
+        GeneratorConfig(start=START, days=len(DAYS), transactions_per_day=150, seed=3),
+        root / "landing",
+        root / "truth",
+    )
+    return root
+
+
+def test_one_run_for_30_days_equals_30_one_day_runs(landing, postgres, spark):
+    use_folders(landing / "landing", landing / "lake_daily")
+    reset_database(postgres)
+    instance = dg.DagsterInstance.ephemeral()
+    for day in DAYS:
+        assert run_day(day, instance).success
+    daily = _state(postgres, LakeResource(uri=str(landing / "lake_daily")))
+
+    use_folders(landing / "landing", landing / "lake_backfill")
+    reset_database(postgres)
+    result = run_day(DAYS[0], instance, through=DAYS[-1])
+    assert result.success
+    materialized = {m.partition for m in result.asset_materializations_for_node("fraud_features")}
+    assert materialized == {d.isoformat() for d in DAYS}
+    backfill = _state(postgres, LakeResource(uri=str(landing / "lake_backfill")))
+
+    assert len(daily["transactions"]) == 30 * 150
+    assert daily["alerts"], "the generated month should raise some alerts"
+    assert backfill["transactions"] == daily["transactions"]
+    assert backfill["quarantine"] == daily["quarantine"]
+    assert backfill["alerts"] == daily["alerts"]
+    for key, rows in daily["lake"].items():
+        assert backfill["lake"][key] == rows, key
