@@ -96,28 +96,37 @@ def seaweedfs_s3(
     with ExitStack() as stack:
         base = Path(tempfile.mkdtemp(prefix="fraud-assets-s3-"))
         stack.callback(shutil.rmtree, base, ignore_errors=True)
-        last_error: Exception | None = None
+        server: tuple[subprocess.Popen, str, Path] | None = None
+        errors: list[str] = []
         # A port chosen free can be taken before the server binds it: start again with new ports.
         for attempt in range(start_attempts):
             run_dir = base / f"run{attempt}"
             (run_dir / "data").mkdir(parents=True)
             ports = _free_ports()
             proc = _start(binary, run_dir, ports, access_key, secret_key)
+            stack.callback(_stop, proc, stop_timeout)  # stopped whatever happens next
+            endpoint = f"http://127.0.0.1:{ports['s3.port']}"
             try:
-                endpoint = f"http://127.0.0.1:{ports['s3.port']}"
-                client = _client(endpoint, access_key, secret_key, region)
-                _wait_until_ready(proc, client, run_dir, ready_attempts, ready_interval)
-                _create_bucket(client, bucket)
+                _wait_until_ready(
+                    proc,
+                    _client(endpoint, access_key, secret_key, region),
+                    run_dir,
+                    ready_attempts,
+                    ready_interval,
+                )
             except S3ServerError as exc:
                 _stop(proc, stop_timeout)
-                last_error = exc
+                errors.append(str(exc))
                 continue
-            stack.callback(_stop, proc, stop_timeout)
-            yield S3Server(
-                endpoint, bucket, access_key, secret_key, region, run_dir / "data", proc.pid
+            server = (proc, endpoint, run_dir)
+            break
+        if server is None:
+            raise S3ServerError(
+                f"SeaweedFS did not start in {start_attempts} attempts:\n" + "\n---\n".join(errors)
             )
-            return
-        raise S3ServerError(f"SeaweedFS did not start in {start_attempts} attempts: {last_error}")
+        proc, endpoint, run_dir = server
+        _create_bucket(_client(endpoint, access_key, secret_key, region), bucket)
+        yield S3Server(endpoint, bucket, access_key, secret_key, region, run_dir / "data", proc.pid)
 
 
 def _start(

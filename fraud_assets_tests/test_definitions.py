@@ -74,3 +74,22 @@ def test_prod_uses_the_emr_step_launcher_and_secrets_only_from_the_environment()
     for field in ("host", "user", "password", "dbname"):
         assert isinstance(getattr(pg, field), dg.EnvVar), field
     assert isinstance(resources["lake"].uri, dg.EnvVar)
+
+
+def test_the_daily_job_runs_the_assets_and_their_own_checks_not_the_freshness_check():
+    job = defs.resolve_job_def("daily_fraud_detection")
+    assert sorted(n.name for n in job.graph.node_defs) == sorted(CHAIN)
+    checks = {k.name for k in job.asset_layer.asset_graph.asset_check_keys if k.asset_key.to_user_string() == "fraud_alerts"}
+    assert "scores_and_levels_consistent" in checks
+
+
+def test_assets_that_touch_postgres_retry():
+    for key in ("postgres_transactions", "s3_partitioned_parquet", "fraud_alerts"):
+        policy = defs.resolve_assets_def(key).op.retry_policy
+        assert policy is not None and policy.max_retries == 3, key
+
+
+def test_all_four_assets_backfill_in_a_single_run():
+    for key in CHAIN:
+        policy = defs.resolve_assets_def(key).backfill_policy
+        assert policy is not None and policy.max_partitions_per_run is None, key

@@ -168,16 +168,10 @@ def _cross_day_duplicates(
     if rows.num_rows == 0:
         return rows.slice(0, 0)
     bounds = pc.min_max(rows["transaction_id"])
-    lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
     found: list[str] = []
-    for leaf in _leaves(conn, exclude_day=day):
-        leaf_lo, leaf_hi = conn.execute(
-            sql.SQL("SELECT min(transaction_id), max(transaction_id) FROM {}").format(
-                sql.Identifier(leaf)
-            )
-        ).fetchone()
-        if leaf_lo is None or leaf_hi < lo or leaf_lo > hi:
-            continue
+    for leaf in other_day_leaves_overlapping(
+        conn, day, bounds["min"].as_py(), bounds["max"].as_py()
+    ):
         for i in range(slices):
             found += [
                 r[0]
@@ -189,6 +183,26 @@ def _cross_day_duplicates(
             ]
     conn.commit()
     return rows.filter(pc.is_in(rows["transaction_id"], pa.array(found, pa.string())))
+
+
+def other_day_leaves_overlapping(
+    conn: psycopg.Connection, day: dt.date, lo: str, hi: str
+) -> list[str]:
+    """Leaf tables of other days whose transaction_id range overlaps [lo, hi].
+
+    min/max come from each leaf's primary-key index, so this costs two index probes per
+    leaf; ids that sort by time (as most banks' do) never overlap another day's.
+    """
+    overlapping = []
+    for leaf in _leaves(conn, exclude_day=day):
+        leaf_lo, leaf_hi = conn.execute(
+            sql.SQL("SELECT min(transaction_id), max(transaction_id) FROM {}").format(
+                sql.Identifier(leaf)
+            )
+        ).fetchone()
+        if leaf_lo is not None and not (leaf_hi < lo or leaf_lo > hi):
+            overlapping.append(leaf)
+    return overlapping
 
 
 def _leaves(conn: psycopg.Connection, exclude_day: dt.date) -> list[str]:
@@ -277,15 +291,26 @@ def _exists(conn: psycopg.Connection, table: str) -> bool:
 
 
 def _drop_orphans(conn: psycopg.Connection, day: dt.date) -> None:
-    """Drop half-built tables a killed load of this day left behind (never attached)."""
-    pattern = day_table(day) + "_l%"
+    """Drop half-built tables a killed load left behind (never attached): this day's (we
+    hold its lock), and any other day's whose lock is free, so no load is running there."""
     orphans = conn.execute(
         """SELECT c.relname FROM pg_class c
-            WHERE c.relname LIKE %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition""",
-        (pattern,),
+            WHERE c.relname LIKE 'transactions\\_p________\\_l%%'
+              AND c.relkind IN ('r', 'p') AND NOT c.relispartition""",
     ).fetchall()
+    by_day: dict[str, list[str]] = {}
     for (name,) in orphans:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+        by_day.setdefault(name[: len(day_table(day))], []).append(name)
+    for owner, names in by_day.items():
+        mine = owner == day_table(day)
+        if not mine and not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (owner,)).fetchone()[0]:
+            continue  # another load of that day is running
+        try:
+            for name in names:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+        finally:
+            if not mine:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (owner,))
     conn.commit()
 
 

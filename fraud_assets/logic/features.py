@@ -49,7 +49,7 @@ DAILY_STATS_SCHEMA = T.StructType(
         T.StructField("customer_id", T.StringType(), False),
         T.StructField("txn_count", T.LongType(), False),
         T.StructField("sum_usd", T.DecimalType(24, 2), False),
-        T.StructField("sum_sq_usd", T.DoubleType(), False),
+        T.StructField("sum_sq_usd", T.DecimalType(38, 4), False),
         T.StructField("min_usd", USD_TYPE, False),
         T.StructField("max_usd", USD_TYPE, False),
         T.StructField("last_ts", T.TimestampType(), False),
@@ -110,9 +110,11 @@ def customer_daily_stats(tx_usd: DataFrame) -> DataFrame:
         .agg(
             F.count(F.lit(1)).alias("txn_count"),
             F.sum("amount_usd").cast(T.DecimalType(24, 2)).alias("sum_usd"),
-            F.sum(F.col("amount_usd").cast("double") * F.col("amount_usd").cast("double")).alias(
-                "sum_sq_usd"
-            ),
+            # Exact decimal sums: the result cannot depend on the order Spark adds rows in,
+            # so a day's statistics are identical in a one-day run and in a backfill.
+            F.sum(F.col("amount_usd") * F.col("amount_usd"))
+            .cast(T.DecimalType(38, 4))
+            .alias("sum_sq_usd"),
             F.min("amount_usd").alias("min_usd"),
             F.max("amount_usd").alias("max_usd"),
             last.alias("_last"),
@@ -150,7 +152,7 @@ def trailing_customer_stats(tx: DataFrame, history: DataFrame) -> DataFrame:
     agg = window.groupBy(targets["customer_id"], targets["_day"]).agg(
         F.sum("h.txn_count").alias("n"),
         F.sum("h.sum_usd").cast("double").alias("s"),
-        F.sum("h.sum_sq_usd").alias("q"),
+        F.sum("h.sum_sq_usd").cast("double").alias("q"),
         F.min("h.min_usd").alias("lo"),
         F.max("h.max_usd").alias("hi"),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from dataclasses import dataclass
+from decimal import Decimal
 
 import orjson
 import pyarrow as pa
@@ -253,3 +254,11 @@ def _quarantine_rows(bad: pa.Table, reason: pa.Array, detail: pa.Array) -> pa.Ta
         },
         schema=QUARANTINE_SCHEMA,
     )
+
+
+def control_totals(feed: pa.Table) -> tuple[int, Decimal]:
+    """(records, sum of the amounts that are numbers): what a sender's control record states."""
+    text = pc.utf8_trim_whitespace(feed["amount"])
+    numeric = pc.fill_null(pc.match_substring_regex(text, _NUMBER_RE), False)
+    values = pc.filter(text, numeric).to_pylist()
+    return feed.num_rows, sum((Decimal(v) for v in values), Decimal(0))

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,7 +125,9 @@ class LakeResource(dg.ConfigurableResource):
             if self.is_s3:
                 self._publish_s3(staging, manifest)
             else:
-                _swap_in(staging, Path(self.partition_uri(dataset, day)))
+                target = Path(self.partition_uri(dataset, day))
+                _swap_in(staging, target)
+                _remove_abandoned_staging(target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -272,6 +275,20 @@ def _seal(staging: Path, dataset: str, day: dt.date, extra: dict) -> Manifest:
 
 
 _RENAME_EXCHANGE = 2
+# A staging folder this old belongs to a writer that was killed, not to one still running.
+ABANDONED_AFTER_SECONDS = 3600
+
+
+def _remove_abandoned_staging(target: Path) -> None:
+    """Readers never see staging folders (hidden names), but a killed writer's would stay
+    forever: the next publish of the same partition removes the old ones."""
+    now = time.time()
+    for leftover in target.parent.glob(f".{target.name}.staging-*"):
+        try:
+            if now - leftover.stat().st_mtime > ABANDONED_AFTER_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except FileNotFoundError:
+            pass
 
 
 def _swap_in(staging: Path, target: Path) -> None:

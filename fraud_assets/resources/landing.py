@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 import dagster as dg
 import pyarrow as pa
@@ -11,6 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from fraud_assets.logic.validation import control_totals
 from fraud_assets.resources.storage import filesystem_for
 
 FEED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -57,6 +61,7 @@ class LandingResource(dg.ConfigurableResource):
         tables, total_bytes = [], 0
         for path in paths:
             table = _read_file(fs, path, columns)
+            _reconcile_control_file(fs, path, table)
             info = fs.get_file_info(path)
             total_bytes += info.size
             received = info.mtime.astimezone(dt.UTC).replace(tzinfo=None)
@@ -97,6 +102,31 @@ def _read_file(fs: pafs.FileSystem, path: str, columns: tuple[str, ...]) -> pa.T
         raise
     except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
         raise FeedError(f"cannot read feed file {path}: {exc}") from exc
+
+
+def _reconcile_control_file(fs: pafs.FileSystem, path: str, table: pa.Table) -> None:
+    """A feed file may come with `<file>.ctl` (CSV: record_count,amount_sum). When it does,
+    the file must match it exactly or nothing of the day is loaded."""
+    control = f"{path}.ctl"
+    if fs.get_file_info(control).type != pafs.FileType.File:
+        return
+    with fs.open_input_stream(control) as f:
+        rows = list(csv.DictReader(io.StringIO(f.read().decode("utf-8"))))
+    try:
+        expected_records, expected_sum = (
+            int(rows[0]["record_count"]),
+            Decimal(rows[0]["amount_sum"]),
+        )
+    except (IndexError, KeyError, ValueError, ArithmeticError) as exc:
+        raise FeedError(
+            f"control file {control} is not 'record_count,amount_sum' with one row: {exc}"
+        ) from exc
+    records, amount_sum = control_totals(table)
+    if (records, amount_sum) != (expected_records, expected_sum):
+        raise FeedError(
+            f"feed file {path} does not reconcile with {control}: it has {records} records "
+            f"summing {amount_sum}, the control record says {expected_records} summing {expected_sum}"
+        )
 
 
 def stream_header(fs: pafs.FileSystem, path: str, compression: str | None) -> list[str]:

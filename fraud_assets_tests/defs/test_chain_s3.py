@@ -16,6 +16,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
+from fraud_assets.definitions import ASSETS
 from fraud_assets.demo import GeneratorConfig, generate
 from fraud_assets.resources.lake import LakeResource, partition_path
 from fraud_assets_tests.conftest import reset_database
@@ -85,7 +86,14 @@ def test_the_day_succeeds_with_every_check_passed(s3_chain):
     result = s3_chain["result"]
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 4 and all(e.passed for e in evaluations)
+    # Every check of the four assets ran and passed, the lake/PostgreSQL reconciliation too.
+    expected = {key for asset in ASSETS for key in asset.check_keys}
+    assert {e.asset_check_key for e in evaluations} == expected
+    assert all(e.passed for e in evaluations), [e for e in evaluations if not e.passed]
+    assert (
+        dg.AssetCheckKey(dg.AssetKey("s3_partitioned_parquet"), "reconciles_with_postgres")
+        in expected
+    )
     # The lake the assets reported is the S3 one.
     [lake_mat] = [
         m

@@ -89,7 +89,8 @@ def test_a_high_quarantine_rate_blocks_the_day(landing):
         [good_record("A1", _day(DAY)), good_record("A2", _day(DAY), currency="XYZ")],
     )
     result = _load(DAY, raise_on_error=False)
-    (check,) = result.get_asset_check_evaluations()
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    check = checks["quarantine_rate_within_threshold"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["reasons"].value == {"unsupported_currency": 1}
 
@@ -188,3 +189,63 @@ def test_upstream_mode_validates_without_changing_anything(landing, clean_db):
     meta = result.asset_materializations_for_node("postgres_transactions")[0].metadata
     assert meta["dagster/row_count"].value == 4 and meta["source_mode"].value == "upstream"
     assert _rows(clean_db, "SELECT t::text FROM transactions t ORDER BY transaction_id") == before
+
+
+def test_a_control_record_that_reconciles_lets_the_day_load(landing, clean_db):
+    path = _feed(
+        landing,
+        DAY,
+        "a.csv",
+        [good_record("C1", _day(DAY)), good_record("C2", _day(DAY), amount="x")],
+    )
+    path.with_name("a.csv.ctl").write_text("record_count,amount_sum\n2,12.50\n")
+    _load(DAY, {"max_quarantine_rate": 1.0})
+    assert _rows(clean_db, "SELECT transaction_id FROM transactions") == [("C1",)]
+
+
+def test_a_control_record_that_does_not_reconcile_fails_naming_the_file(landing, clean_db):
+    path = _feed(
+        landing, DAY, "a.csv", [good_record("C1", _day(DAY)), good_record("C2", _day(DAY))]
+    )
+    path.with_name("a.csv.ctl").write_text("record_count,amount_sum\n3,37.50\n")
+    result = _load(DAY, raise_on_error=False)
+    message = str(result.failure_data_for_node("postgres_transactions").error)
+    assert "a.csv does not reconcile with" in message and "a.csv.ctl" in message
+    assert "2 records summing 25.00" in message
+    assert _rows(clean_db, "SELECT count(*) FROM transactions") == [(0,)]
+
+
+def test_a_feed_in_the_wrong_encoding_fails_naming_the_file(landing, clean_db):
+    path = _feed(landing, DAY, "latin1.csv", [good_record("E1", _day(DAY), location_city="Zürich")])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    result = _load(DAY, raise_on_error=False)
+    message = str(result.failure_data_for_node("postgres_transactions").error)
+    assert "latin1.csv" in message and "UTF" in message.upper()
+    assert _rows(clean_db, "SELECT count(*) FROM transactions") == [(0,)]
+
+
+def test_the_contract_check_names_offending_rows_written_upstream(landing, clean_db):
+    _feed(landing, DAY, "a.csv", [good_record(f"W{i}", _day(DAY)) for i in range(3)])
+    _load(DAY)
+    with psycopg.connect(clean_db.conninfo, autocommit=True) as conn:
+        # Another system writes rows the contract does not allow.
+        conn.execute("UPDATE transactions SET amount = -1 WHERE transaction_id = 'W1'")
+        conn.execute("UPDATE transactions SET currency = 'XYZ' WHERE transaction_id = 'W2'")
+    result = _load(DAY, {"source_mode": "upstream"}, raise_on_error=False)
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    contract = checks["contract_holds_in_postgres"]
+    assert not contract.passed
+    assert contract.metadata["violations"].value == {
+        DAY.isoformat(): {
+            "amount_not_positive": {"count": 1, "sample": ["W1"]},
+            "unknown_currency": {"count": 1, "sample": ["W2"]},
+        }
+    }
+
+
+def test_a_load_sweeps_orphans_of_killed_loads_of_other_days(landing, clean_db):
+    with psycopg.connect(clean_db.conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE transactions_p20260101_ldeadbeef_s0 (LIKE transactions)")
+    _feed(landing, DAY, "a.csv", [good_record("O1", _day(DAY))])
+    _load(DAY)
+    assert _rows(clean_db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'transactions_p20260101_l%%'") == [(0,)]

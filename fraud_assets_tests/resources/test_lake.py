@@ -70,3 +70,24 @@ def test_writer_droppings_are_removed_and_files_renamed(tmp_path):
     names = sorted(p.name for p in lake.local_partition("fraud_features", DAY).iterdir())
     assert names == ["_manifest.json", "part-00000.parquet", "part-00001.parquet"]
     assert lake.manifest("fraud_features", DAY).rows == 2
+
+
+def test_a_killed_writers_staging_folder_is_removed_by_the_next_publish(tmp_path):
+    import os
+    import time
+
+    from fraud_assets.resources.lake import ABANDONED_AFTER_SECONDS
+
+    lake = LakeResource(uri=str(tmp_path))
+    _write(lake, [1])
+    month = tmp_path / "transactions/year=2026/month=03"
+    abandoned = month / ".day=05.staging-dead0001"
+    running = month / ".day=05.staging-live0002"
+    for folder in (abandoned, running):
+        folder.mkdir()
+        (folder / "part-00000.parquet").write_bytes(b"")
+    old = time.time() - ABANDONED_AFTER_SECONDS - 60
+    os.utime(abandoned, (old, old))
+    _write(lake, [2])
+    assert not abandoned.exists()
+    assert running.exists()  # could belong to a writer still at work

@@ -16,8 +16,12 @@ from fraud_assets.db.alert_store import sync_day_alerts
 from fraud_assets.defs.detection.checks import (
     ALERTS_CHECK,
     FEATURES_CHECK,
+    RATE_CHECK,
+    REFERENCES_CHECK,
     alerts_consistency_result,
     features_cover_days_result,
+    rate_result,
+    references_result,
 )
 from fraud_assets.defs.detection.lake_inputs import (
     DAILY_STATS,
@@ -101,6 +105,9 @@ def fraud_features(
 class AlertsConfig(dg.Config):
     # Scored transactions at or above this level become rows in PostgreSQL fraud_alerts.
     min_risk_level: str = "MEDIUM"
+    # Expected share of a day's transactions that become alerts (outside: WARN).
+    min_alert_rate: float = 0.0
+    max_alert_rate: float = 0.05
 
 
 @dg.asset(
@@ -121,7 +128,8 @@ class AlertsConfig(dg.Config):
         "rules": dg.MetadataValue.json(list(RULES)),
         "dagster/table_name": "frauddb.public.fraud_alerts",
     },
-    check_specs=[ALERTS_CHECK],
+    check_specs=[ALERTS_CHECK, REFERENCES_CHECK, RATE_CHECK],
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def fraud_alerts(
     context: dg.AssetExecutionContext,
@@ -160,6 +168,9 @@ def fraud_alerts(
             syncs[day] = sync_day_alerts(
                 conn, day, day_alerts.drop_columns(["_day"]), context.run_id
             )
+        references = references_result(conn, days)
+    scored_by_day = {r["_day"]: r["count"] for r in scored.groupBy("_day").count().collect()}
+    alerts_by_day = {d: syncs[d].inserted + syncs[d].updated + syncs[d].unchanged for d in days}
 
     by_level = {r["risk_level"]: r["count"] for r in scored.groupBy("risk_level").count().collect()}
     rule_counts = (
@@ -188,5 +199,14 @@ def fraud_alerts(
             "per_day": per_day_table({d: vars(s) for d, s in syncs.items()}),
             "scored_path": dg.MetadataValue.path(lake.dataset_uri("scored_transactions")),
         },
-        check_results=[alerts_consistency_result(alerts)],
+        check_results=[
+            alerts_consistency_result(alerts),
+            references,
+            rate_result(
+                alerts_by_day,
+                {d: scored_by_day.get(d, 0) for d in days},
+                config.min_alert_rate,
+                config.max_alert_rate,
+            ),
+        ],
     )

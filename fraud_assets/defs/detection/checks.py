@@ -108,3 +108,64 @@ def alerts_consistency_result(alerts: pa.Table) -> dg.AssetCheckResult:
             "duplicated_ids": duplicated,
         },
     )
+
+
+REFERENCES_CHECK = dg.AssetCheckSpec(
+    "alerts_reference_the_days_transactions",
+    asset="fraud_alerts",
+    blocking=True,
+    description="Every alert of the day names a transaction stored for that day in PostgreSQL.",
+)
+
+RATE_CHECK = dg.AssetCheckSpec(
+    "alert_rate_within_band",
+    asset="fraud_alerts",
+    description=(
+        "The share of transactions that became alerts stays within the configured band "
+        "(WARN): a rule that suddenly fires on everything, or on nothing, is noticed."
+    ),
+)
+
+
+def references_result(conn, days: list) -> dg.AssetCheckResult:
+    import datetime as dt
+
+    orphans = {}
+    for day in days:
+        start = dt.datetime.combine(day, dt.time())
+        rows = conn.execute(
+            """SELECT a.transaction_id FROM fraud_alerts a
+                WHERE a.transaction_date >= %(s)s AND a.transaction_date < %(e)s AND a.is_produced
+                  AND NOT EXISTS (SELECT 1 FROM transactions t
+                                   WHERE t.transaction_id = a.transaction_id
+                                     AND t.transaction_date >= %(s)s AND t.transaction_date < %(e)s)
+                ORDER BY 1""",
+            {"s": start, "e": start + dt.timedelta(days=1)},
+        ).fetchall()
+        if rows:
+            orphans[day.isoformat()] = {"count": len(rows), "sample": [r[0] for r in rows[:5]]}
+    return dg.AssetCheckResult(
+        check_name=REFERENCES_CHECK.name,
+        passed=not orphans,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"days": len(days), "alerts_without_transaction": dg.MetadataValue.json(orphans)},
+    )
+
+
+def rate_result(
+    alerts_by_day: dict, scored_by_day: dict, low: float, high: float
+) -> dg.AssetCheckResult:
+    rates = {
+        d.isoformat(): (alerts_by_day.get(d, 0) / n if n else 0.0) for d, n in scored_by_day.items()
+    }
+    outside = {d: r for d, r in rates.items() if not low <= r <= high}
+    return dg.AssetCheckResult(
+        check_name=RATE_CHECK.name,
+        passed=not outside,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "band": f"{low:.4%} .. {high:.4%}",
+            "rates": dg.MetadataValue.json(rates),
+            "outside": dg.MetadataValue.json(outside),
+        },
+    )

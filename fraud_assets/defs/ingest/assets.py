@@ -11,7 +11,9 @@ from fraud_assets.contract.schema import FEED_COLUMNS
 from fraud_assets.db.quarantine import replace_quarantine
 from fraud_assets.db.transaction_store import count_day, replace_day
 from fraud_assets.defs.ingest.checks import (
+    CONTRACT_CHECK,
     QUARANTINE_CHECK,
+    contract_result,
     quarantine_rate_result,
     upstream_validation,
 )
@@ -81,7 +83,10 @@ def load_day(
         "dagster/column_schema": TRANSACTIONS_COLUMN_SCHEMA,
         "dagster/table_name": "frauddb.public.transactions",
     },
-    check_specs=[QUARANTINE_CHECK],
+    check_specs=[QUARANTINE_CHECK, CONTRACT_CHECK],
+    # A dropped connection or a restarting server is worth another try: each day's load
+    # is atomic, so a retry starts from a clean state.
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def postgres_transactions(
     context: dg.AssetExecutionContext,
@@ -101,6 +106,8 @@ def postgres_transactions(
             f"{day}: loaded {loads[day]['rows']} rows, quarantined {loads[day]['quarantined']} "
             f"in {loads[day]['seconds']:.1f}s"
         )
+    with postgres.connect() as conn:
+        contract = contract_result(conn, days)
     records = sum(x["records"] for x in loads.values())
     seconds = sum(x["seconds"] for x in loads.values())
     reasons: dict[str, int] = {}
@@ -133,5 +140,5 @@ def postgres_transactions(
                 }
             ),
         },
-        check_results=[quarantine_rate_result(loads, config.max_quarantine_rate)],
+        check_results=[quarantine_rate_result(loads, config.max_quarantine_rate), contract],
     )

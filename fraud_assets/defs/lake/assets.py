@@ -8,8 +8,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from fraud_assets.db.transaction_store import count_day, export_day
-from fraud_assets.defs.lake.checks import RECONCILE_CHECK, reconcile_result
+from fraud_assets.db.transaction_store import EXPORT_SCHEMA, count_day, export_day
+from fraud_assets.defs.lake.checks import (
+    LOCATION_CHECK,
+    RECONCILE_CHECK,
+    location_result,
+    reconcile_result,
+)
 from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA, per_day_table
 from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.lake import LakeResource
@@ -19,6 +24,14 @@ from fraud_assets.resources.postgres import PostgresResource
 _UTC_COLUMNS = ("transaction_date", "normalized_at", "created_at")
 ROWS_PER_FILE = 1_000_000
 ROW_GROUP_ROWS = 128 * 1024
+
+
+LAKE_SCHEMA = pa.schema(
+    [
+        pa.field(f.name, pa.timestamp("us", "UTC") if f.name in _UTC_COLUMNS else f.type)
+        for f in EXPORT_SCHEMA
+    ]
+)
 
 
 def to_lake_schema(table: pa.Table) -> pa.Table:
@@ -44,8 +57,17 @@ def export_one_day(day: dt.date, postgres: PostgresResource, lake: LakeResource)
     manifest = lake.manifest("transactions", day)
     with postgres.connect() as conn:
         pg_rows, pg_amount = count_day(conn, day)
+    written = (
+        pq.read_schema(lake.local_partition("transactions", day) / manifest.files[0]["name"])
+        if manifest.files
+        else LAKE_SCHEMA
+    )
+    dates = pc.min_max(table["transaction_date"])
     return {
         "manifest": manifest,
+        "schema": pa.schema([pa.field(f.name, f.type) for f in written]),
+        "uri": lake.partition_uri("transactions", day),
+        "date_range": (dates["min"].as_py(), dates["max"].as_py()),
         "arrow_bytes": table.nbytes,
         "lake_amount": pc.sum(table["amount"]).as_py() or 0,
         "pg_rows": pg_rows,
@@ -67,7 +89,8 @@ def export_one_day(day: dt.date, postgres: PostgresResource, lake: LakeResource)
         "(transaction_date, transaction_id) and replaced atomically."
     ),
     metadata={"dagster/column_schema": TRANSACTIONS_COLUMN_SCHEMA},
-    check_specs=[RECONCILE_CHECK],
+    check_specs=[RECONCILE_CHECK, LOCATION_CHECK],
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def s3_partitioned_parquet(
     context: dg.AssetExecutionContext, postgres: PostgresResource, lake: LakeResource
@@ -97,5 +120,5 @@ def s3_partitioned_parquet(
                 }
             ),
         },
-        check_results=[reconcile_result(exports)],
+        check_results=[reconcile_result(exports), location_result(exports, LAKE_SCHEMA)],
     )

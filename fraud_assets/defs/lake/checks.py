@@ -37,3 +37,36 @@ def reconcile_result(exports: dict) -> dg.AssetCheckResult:
             "mismatched_days": dg.MetadataValue.json(mismatches),
         },
     )
+
+
+LOCATION_CHECK = dg.AssetCheckSpec(
+    "schema_and_location",
+    asset="s3_partitioned_parquet",
+    blocking=True,
+    description=(
+        "Each lake day has the 18 contract columns with their types, sits at its zero-padded "
+        "year/month/day path, and holds only transactions of that day."
+    ),
+)
+
+
+def location_result(exports: dict, expected_schema) -> dg.AssetCheckResult:
+    problems = {}
+    for day, x in exports.items():
+        issues = []
+        if x["schema"] != expected_schema:
+            issues.append(f"schema differs: {x['schema']}")
+        expected_path = f"year={day.year:04d}/month={day.month:02d}/day={day.day:02d}"
+        if not x["uri"].endswith(expected_path):
+            issues.append(f"written at {x['uri']}, expected .../{expected_path}")
+        lo, hi = x["date_range"]
+        if lo is not None and (lo.date() != day or hi.date() != day):
+            issues.append(f"transaction_date spans {lo} .. {hi}")
+        if issues:
+            problems[day.isoformat()] = issues
+    return dg.AssetCheckResult(
+        check_name=LOCATION_CHECK.name,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"days": len(exports), "problems": dg.MetadataValue.json(problems)},
+    )
