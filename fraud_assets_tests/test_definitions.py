@@ -79,7 +79,11 @@ def test_prod_uses_the_emr_step_launcher_and_secrets_only_from_the_environment()
 def test_the_daily_job_runs_the_assets_and_their_own_checks_not_the_freshness_check():
     job = defs.resolve_job_def("daily_fraud_detection")
     assert sorted(n.name for n in job.graph.node_defs) == sorted(CHAIN)
-    checks = {k.name for k in job.asset_layer.asset_graph.asset_check_keys if k.asset_key.to_user_string() == "fraud_alerts"}
+    checks = {
+        k.name
+        for k in job.asset_layer.asset_graph.asset_check_keys
+        if k.asset_key.to_user_string() == "fraud_alerts"
+    }
     assert "scores_and_levels_consistent" in checks
 
 

@@ -303,11 +303,18 @@ def _drop_orphans(conn: psycopg.Connection, day: dt.date) -> None:
         by_day.setdefault(name[: len(day_table(day))], []).append(name)
     for owner, names in by_day.items():
         mine = owner == day_table(day)
-        if not mine and not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (owner,)).fetchone()[0]:
+        if (
+            not mine
+            and not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (owner,)).fetchone()[
+                0
+            ]
+        ):
             continue  # another load of that day is running
         try:
             for name in names:
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+                conn.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(name))
+                )
         finally:
             if not mine:
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (owner,))

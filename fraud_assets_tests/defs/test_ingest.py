@@ -248,4 +248,6 @@ def test_a_load_sweeps_orphans_of_killed_loads_of_other_days(landing, clean_db):
         conn.execute("CREATE TABLE transactions_p20260101_ldeadbeef_s0 (LIKE transactions)")
     _feed(landing, DAY, "a.csv", [good_record("O1", _day(DAY))])
     _load(DAY)
-    assert _rows(clean_db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'transactions_p20260101_l%%'") == [(0,)]
+    assert _rows(
+        clean_db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'transactions_p20260101_l%%'"
+    ) == [(0,)]
