@@ -168,44 +168,31 @@ def trailing_customer_stats(tx: DataFrame, history: DataFrame) -> DataFrame:
     )
 
 
-def with_velocity(tx: DataFrame, tail: DataFrame | None) -> DataFrame:
-    """velocity_1h: the customer's transactions in [t - 3600 s, t], itself counted.
+_TODAY, _TAIL, _STUB = "today", "tail", "stub"
 
-    `tail` is the previous day's last hour, so the count crosses midnight correctly.
+
+def with_sequence_features(
+    tx: DataFrame, tail: DataFrame | None, history: DataFrame | None
+) -> DataFrame:
+    """velocity_1h, prev_country and prev_gap_seconds in one pass per card.
+
+    - velocity_1h: the card's transactions in [t - 3600 s, t], itself counted; `tail` (the
+      last hour before the first day) lets the count cross midnight.
+    - prev_*: the card's previous transaction in (transaction_date, transaction_id) order,
+      across days; the last transaction of the latest `history` day stands in for
+      everything before the first day (it may repeat a tail row: identical, so harmless).
+
+    One union, one shuffle by card, two sorted windows; the day's rows carry all their
+    columns through, so nothing is joined back.
     """
-    mine = tx.select(
-        "transaction_id", "customer_id", "transaction_date", F.lit(True).alias("_today")
-    )
+    rows = tx.withColumn("_kind", F.lit(_TODAY))
     if tail is not None:
-        mine = mine.unionByName(
+        rows = rows.unionByName(
             tail.select(
-                "transaction_id", "customer_id", "transaction_date", F.lit(False).alias("_today")
-            )
+                "transaction_id", "customer_id", "transaction_date", "location_country"
+            ).withColumn("_kind", F.lit(_TAIL)),
+            allowMissingColumns=True,
         )
-    window = (
-        Window.partitionBy("customer_id")
-        .orderBy(F.unix_micros("transaction_date"))
-        .rangeBetween(-VELOCITY_WINDOW_SECONDS * _MICROS, 0)
-    )
-    counts = mine.withColumn("velocity_1h", F.count(F.lit(1)).over(window)).where("_today")
-    return tx.join(counts.select("transaction_id", "velocity_1h"), "transaction_id")
-
-
-def with_previous_transaction(tx: DataFrame, history: DataFrame | None) -> DataFrame:
-    """prev_country / prev_gap_seconds: the customer's previous transaction, across days.
-
-    Order is (transaction_date, transaction_id). `history` holds only days before the
-    first day of `tx`: the customer's last transaction of the latest of them stands in for
-    everything that came before.
-    """
-    today = tx.select(
-        "transaction_id",
-        "customer_id",
-        "transaction_date",
-        "location_country",
-        F.lit(True).alias("_today"),
-    )
-    rows = today
     if history is not None:
         latest = history.groupBy("customer_id").agg(
             F.max_by(
@@ -219,23 +206,27 @@ def with_previous_transaction(tx: DataFrame, history: DataFrame | None) -> DataF
                 "customer_id",
                 F.col("l.last_ts").alias("transaction_date"),
                 F.col("l.last_country").alias("location_country"),
-                F.lit(False).alias("_today"),
-            )
+                F.lit(_STUB).alias("_kind"),
+            ),
+            allowMissingColumns=True,
         )
-    window = Window.partitionBy("customer_id").orderBy("transaction_date", "transaction_id")
-    prev = rows.select(
-        "transaction_id",
-        "_today",
-        F.lag("location_country").over(window).alias("prev_country"),
-        (
-            (
-                F.unix_micros("transaction_date")
-                - F.lag(F.unix_micros("transaction_date")).over(window)
-            )
-            / _MICROS
-        ).alias("prev_gap_seconds"),
-    ).where("_today")
-    return tx.join(prev.drop("_today"), "transaction_id")
+    micros = F.unix_micros("transaction_date")
+    recent = (
+        Window.partitionBy("customer_id")
+        .orderBy(micros)
+        .rangeBetween(-VELOCITY_WINDOW_SECONDS * _MICROS, 0)
+    )
+    ordered = Window.partitionBy("customer_id").orderBy("transaction_date", "transaction_id")
+    return (
+        rows.withColumn(
+            "velocity_1h",
+            F.sum(F.when(F.col("_kind") != _STUB, 1).otherwise(0)).over(recent).cast("long"),
+        )
+        .withColumn("prev_country", F.lag("location_country").over(ordered))
+        .withColumn("prev_gap_seconds", (micros - F.lag(micros).over(ordered)) / _MICROS)
+        .where(F.col("_kind") == _TODAY)
+        .drop("_kind")
+    )
 
 
 def build_features(
@@ -243,20 +234,21 @@ def build_features(
     rates: DataFrame,
     tail: DataFrame | None = None,
     history: DataFrame | None = None,
+    own_stats: DataFrame | None = None,
 ) -> DataFrame:
     """Features for every transaction of `tx` (one or more consecutive UTC days).
 
     `tail`: the last hour before the first day (velocity crosses midnight).
     `history`: `customer_daily_stats` rows of the HISTORY_DAYS days before the first day;
-    the days of `tx` itself are added here, so a range is computed in one pass.
+    the days of `tx` itself are added (`own_stats` when the caller already has them), so a
+    range is computed in one pass.
     """
     tx = with_amount_usd(tx, rates).withColumn(
         "local_hour", local_hour(F.col("transaction_date"), F.col("location_country"))
     )
-    own = customer_daily_stats(tx)
+    own = own_stats if own_stats is not None else customer_daily_stats(tx)
     stats_rows = own if history is None else history.unionByName(own)
-    tx = with_velocity(tx, tail)
-    tx = with_previous_transaction(tx, history)
+    tx = with_sequence_features(tx, tail, history)
     tx = tx.withColumn("_day", utc_day(F.col("transaction_date"))).join(
         trailing_customer_stats(tx, stats_rows), ["customer_id", "_day"], "left"
     )

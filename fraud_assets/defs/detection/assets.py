@@ -75,12 +75,14 @@ def fraud_features(
     days = partition_days(context)
     spark = pyspark.spark_session
     inputs = load_range_inputs(spark, lake, days)
-    features = build_features(inputs.tx, inputs.rates, inputs.tail, inputs.history)
+    # The days' own per-card rows feed both their features and later days: computed once.
+    daily = customer_daily_stats(with_amount_usd(inputs.tx, inputs.rates)).cache()
+    features = build_features(inputs.tx, inputs.rates, inputs.tail, inputs.history, own_stats=daily)
     sources = {d: {"source_version": v} for d, v in inputs.source_versions.items()}
     day = utc_day(F.col("transaction_date"))
     write_days(features, lake, "fraud_features", days, day, "transaction_id", sources)
-    daily = customer_daily_stats(with_amount_usd(inputs.tx, inputs.rates))
     write_days(daily, lake, DAILY_STATS, days, F.col("stats_day"), "customer_id", sources)
+    daily.unpersist()
 
     manifests = {d: lake.manifest("fraud_features", d) for d in days}
     expected = {d: lake.manifest("transactions", d).rows for d in days}
