@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -353,6 +354,15 @@ def cmd_prepare(args: argparse.Namespace) -> int:
             continue
         t = time.perf_counter()
         ok = materialize_days([day])
+        attempt = 1
+        while not ok and attempt <= args.retries:
+            attempt += 1
+            log(
+                f"day {i}/{len(state.history)} {day}: failed after {time.perf_counter() - t:.1f} s "
+                f"(see above); attempt {attempt} of {args.retries + 1}"
+            )
+            t = time.perf_counter()
+            ok = materialize_days([day])
         seconds = time.perf_counter() - t
         if not ok:
             log(
@@ -1304,6 +1314,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prep.add_argument("--skip-disk-check", action="store_true")
     prep.add_argument(
+        "--retries", type=int, default=1, help="re-run a failed day this many times (default 1)"
+    )
+    prep.add_argument(
         "--stop-db", action="store_true", help="stop the embedded PostgreSQL at the end"
     )
     prep.set_defaults(func=cmd_prepare)
@@ -1326,8 +1339,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class SignalWatch(threading.Thread):
+    """Says who sent SIGINT / SIGTERM, then lets the signal act as usual.
+
+    The machine is shared: when a run is interrupted, the log should tell by whom. The
+    two signals are blocked in every thread and collected here with sigwaitinfo (which
+    gives the sender's pid). Then: an ignored signal stays ignored; one with the default
+    action is re-raised unblocked (the process ends as it would have); one with a Python
+    handler (Dagster's, KeyboardInterrupt) is passed to the main thread with
+    `_thread.interrupt_main`, and a no-op SIGUSR1 wakes the main thread out of a blocking
+    call so that the handler runs at once. (The JVM and PostgreSQL set their own signal
+    masks, so children are not left with the two signals blocked.)
+    """
+
+    SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="signal-watch")
+
+    @classmethod
+    def install(cls) -> None:
+        signal.signal(signal.SIGUSR1, lambda signo, frame: None)
+        signal.pthread_sigmask(signal.SIG_BLOCK, cls.SIGNALS)  # before any thread starts
+        cls().start()
+
+    def run(self) -> None:
+        import _thread
+
+        while True:
+            info = signal.sigwaitinfo(self.SIGNALS)
+            sender = _cmdline(info.si_pid) if info.si_pid else "?"
+            log(
+                f"received {signal.Signals(info.si_signo).name} from pid {info.si_pid} "
+                f"(uid {info.si_uid}): {sender}"
+            )
+            handler = signal.getsignal(info.si_signo)
+            if handler == signal.SIG_IGN:
+                continue
+            if handler in (signal.SIG_DFL, None):
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {info.si_signo})
+                os.kill(os.getpid(), info.si_signo)
+                return
+            _thread.interrupt_main(info.si_signo)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    SignalWatch.install()
     return args.func(args)
 
 

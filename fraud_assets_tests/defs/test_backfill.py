@@ -64,6 +64,8 @@ def landing(tmp_path_factory):
     return root
 
 
+# 31 runs: about 5 minutes on a quiet 2-core machine; allow a busy one.
+@pytest.mark.timeout(3600)
 def test_one_run_for_30_days_equals_30_one_day_runs(landing, postgres, spark):
     use_folders(landing / "landing", landing / "lake_daily")
     reset_database(postgres)
