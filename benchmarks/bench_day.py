@@ -37,7 +37,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -661,6 +660,8 @@ class Stage:
     busy_cores: float | None = None
     ours_cores: float | None = None
     cpu_pressure: float | None = None
+    retries: int = 0
+    retry_errors: list[str] = field(default_factory=list)
     others_cores: float | None = None
     loadavg_end: str | None = None
     peak: dict[str, int] = field(default_factory=dict)
@@ -697,6 +698,8 @@ def run_asset(job, instance, asset: str, day: dt.date, run_config: dict) -> tupl
 
 def collect(stage: Stage, result: Any) -> None:
     """Success, metadata, check results and errors of one asset run into `stage`."""
+    import dagster as dg
+
     stage.ok = bool(result.success)
     for event in result.get_asset_materialization_events():
         stage.metadata = {k: _plain(v) for k, v in event.materialization.metadata.items()}
@@ -710,14 +713,20 @@ def collect(stage: Stage, result: Any) -> None:
                 "metadata": {k: _plain(v) for k, v in evaluation.metadata.items()},
             }
         )
-        if not evaluation.passed:
+        blocking = evaluation.blocking or evaluation.severity == dg.AssetCheckSeverity.ERROR
+        if not evaluation.passed and blocking:
             stage.ok = False
+    # The asset's own step (a run may hold further steps, e.g. separate asset checks).
     for event in result.get_step_success_events():
         duration = getattr(event.event_specific_data, "duration_ms", None)
-        if duration is not None:
+        if duration is not None and event.step_key == stage.name:
             stage.step_s = round(duration / 1000, 2)
     errors = []
     for event in result.all_events:
+        if event.event_type_value == "STEP_UP_FOR_RETRY":
+            stage.retries += 1
+            error = getattr(event.event_specific_data, "error", None)
+            stage.retry_errors.append(error.to_string() if error is not None else event.message)
         if event.is_failure:
             data = event.event_specific_data
             error = getattr(data, "error", None)
@@ -727,8 +736,6 @@ def collect(stage: Stage, result: Any) -> None:
     if errors:
         stage.error = "\n".join(errors)
         stage.ok = False
-    if not stage.checks and stage.ok:
-        stage.notes.append("no check result reported")
 
 
 def reset_day(home: Path, day: dt.date) -> list[str]:
@@ -1023,8 +1030,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
                 + [
                     f"check {c['check']}: {'passed' if c['passed'] else 'FAILED'}"
+                    f"{'' if c['blocking'] else ' (non-blocking)'}"
                     for c in stage.checks
                 ]
+                + (["no check result reported"] if not stage.checks else [])
+                + (
+                    [
+                        f"step retried {stage.retries}x (wall includes the retries): "
+                        + (stage.retry_errors[0].strip().splitlines() or [""])[0]
+                    ]
+                    if stage.retries
+                    else []
+                )
             )
 
         return fn
@@ -1184,6 +1201,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "checks": s.checks,
                 "metadata": s.metadata,
                 "error": s.error,
+                "retries": s.retries,
+                "retry_errors": s.retry_errors,
             }
             for n, s in stages.items()
         },
@@ -1339,54 +1358,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class SignalWatch(threading.Thread):
-    """Says who sent SIGINT / SIGTERM, then lets the signal act as usual.
-
-    The machine is shared: when a run is interrupted, the log should tell by whom. The
-    two signals are blocked in every thread and collected here with sigwaitinfo (which
-    gives the sender's pid). Then: an ignored signal stays ignored; one with the default
-    action is re-raised unblocked (the process ends as it would have); one with a Python
-    handler (Dagster's, KeyboardInterrupt) is passed to the main thread with
-    `_thread.interrupt_main`, and a no-op SIGUSR1 wakes the main thread out of a blocking
-    call so that the handler runs at once. (The JVM and PostgreSQL set their own signal
-    masks, so children are not left with the two signals blocked.)
-    """
-
-    SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True, name="signal-watch")
-
-    @classmethod
-    def install(cls) -> None:
-        signal.signal(signal.SIGUSR1, lambda signo, frame: None)
-        signal.pthread_sigmask(signal.SIG_BLOCK, cls.SIGNALS)  # before any thread starts
-        cls().start()
-
-    def run(self) -> None:
-        import _thread
-
-        while True:
-            info = signal.sigwaitinfo(self.SIGNALS)
-            sender = _cmdline(info.si_pid) if info.si_pid else "?"
-            log(
-                f"received {signal.Signals(info.si_signo).name} from pid {info.si_pid} "
-                f"(uid {info.si_uid}): {sender}"
-            )
-            handler = signal.getsignal(info.si_signo)
-            if handler == signal.SIG_IGN:
-                continue
-            if handler in (signal.SIG_DFL, None):
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {info.si_signo})
-                os.kill(os.getpid(), info.si_signo)
-                return
-            _thread.interrupt_main(info.si_signo)
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    SignalWatch.install()
     return args.func(args)
 
 
