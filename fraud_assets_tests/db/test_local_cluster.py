@@ -247,6 +247,9 @@ def test_taken_port_moves_the_cluster(new_root):
     info = ensure_local_cluster(root)
     stop_local_cluster(root)
     with socket.socket() as squatter:
+        # As PostgreSQL does: without SO_REUSEADDR the bind can fail on the connections the
+        # stopped server just closed (TIME_WAIT). A listening socket still blocks the port.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", info.port))
         squatter.listen()
         moved = ensure_local_cluster(root)
