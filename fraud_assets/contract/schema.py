@@ -53,14 +53,7 @@ COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in TRANSACTION_COLUMNS)
 # The landing feed carries the 16 business columns; the loader sets the last two.
 FEED_COLUMNS: tuple[str, ...] = COLUMN_NAMES[:16]
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in TRANSACTION_COLUMNS if c.required)
-BY_NAME: dict[str, Column] = {c.name: c for c in TRANSACTION_COLUMNS}
-
-TRANSACTIONS_ARROW_SCHEMA = pa.schema(
-    [pa.field(c.name, c.arrow_type, nullable=not c.required) for c in TRANSACTION_COLUMNS]
-)
-
 # Largest absolute value DECIMAL(12,2) holds.
 MAX_AMOUNT = 9_999_999_999.99
 
 RISK_LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
-ALERT_STATUSES: tuple[str, ...] = ("PENDING", "UNDER_REVIEW", "CONFIRMED", "FALSE_POSITIVE")

@@ -67,12 +67,3 @@ def replace_quarantine(
     )
     with conn.cursor().copy(copy_sql) as copy:
         copy.write(buffer.getvalue())
-
-
-def quarantine_counts(conn: psycopg.Connection, day: dt.date) -> dict[str, int]:
-    return dict(
-        conn.execute(
-            "SELECT reason, count(*) FROM transactions_quarantine WHERE partition_date = %s GROUP BY reason ORDER BY reason",
-            (day,),
-        ).fetchall()
-    )

@@ -43,21 +43,6 @@ FEATURE_COLUMNS: dict[str, str] = {
     "prev_gap_seconds": "Seconds since that previous transaction.",
 }
 
-DAILY_STATS_SCHEMA = T.StructType(
-    [
-        T.StructField("stats_day", T.DateType(), False),
-        T.StructField("customer_id", T.StringType(), False),
-        T.StructField("txn_count", T.LongType(), False),
-        T.StructField("sum_usd", T.DecimalType(24, 2), False),
-        T.StructField("sum_sq_usd", T.DecimalType(38, 4), False),
-        T.StructField("min_usd", USD_TYPE, False),
-        T.StructField("max_usd", USD_TYPE, False),
-        T.StructField("last_ts", T.TimestampType(), False),
-        T.StructField("last_transaction_id", T.StringType(), False),
-        T.StructField("last_country", T.StringType(), True),
-    ]
-)
-
 
 def rates_frame(spark: SparkSession, rates_by_day: dict[dt.date, dict[str, Decimal]]) -> DataFrame:
     """(rate_day, currency, usd_per_unit): the FX rate of each currency on each day."""

@@ -38,10 +38,6 @@ class RangeInputs:
     notes: dict = field(default_factory=dict)
 
 
-def day_range(start: dt.date, end_inclusive: dt.date) -> list[dt.date]:
-    return [start + dt.timedelta(days=i) for i in range((end_inclusive - start).days + 1)]
-
-
 def _paths(lake: LakeResource, dataset: str, days: list[dt.date]) -> list[str]:
     return [p for p in (lake.spark_path(dataset, d) for d in days) if p is not None]
 
