@@ -3,7 +3,10 @@
 A PAN candidate is 13 to 19 digits, optionally grouped by single spaces or dashes
 ("4111 1111 1111 1111", "4111-1111-1111-1111"), that passes the Luhn check and is not
 glued to a letter or another digit: a digit run inside an identifier (`T20261120000001234`,
-a transaction id) or a longer number (20+ digits) is not a card number. It is replaced by
+a transaction id) or a longer number (20+ digits) is not a card number; the exception is
+magnetic-stripe track 1 data (`%B<PAN>^`), whose format code touches the PAN. A PAN is
+glued to other letters in text that this does not catch (`PAN4111...`): a documented
+limit (docs/security.md). It is replaced by
 its first 6 and last 4 digits with `*` in between (PCI DSS: at most first six / last
 four), without its separators: `4111 1111 1111 1111` -> `411111******1111`.
 
@@ -26,8 +29,12 @@ import pyarrow.compute as pc
 
 MIN_DIGITS, MAX_DIGITS = 13, 19
 # A superset of what `mask_text` masks (RE2 has no look-around, so the boundaries are
-# characters): 13-19 digits with single separators, not glued to a letter or digit.
-_CANDIDATE = r"(?:^|[^0-9A-Za-z])\d(?:[ -]?\d){12,18}(?:$|[^0-9A-Za-z])"
+# characters): 13-19 digits with single separators, not glued to a letter or digit; or
+# magnetic-stripe track 1 data, `%B<PAN>^NAME^...`, where the PAN follows the letter B.
+_CANDIDATE = (
+    r"(?:^|[^0-9A-Za-z])\d(?:[ -]?\d){12,18}(?:$|[^0-9A-Za-z])"
+    r"|B\d(?:[ -]?\d){12,18}\^"
+)
 _RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _ALNUM = re.compile(r"[0-9A-Za-z]")
 
@@ -68,7 +75,10 @@ def mask_text(text: str) -> tuple[str, int]:
     for run in _RUN.finditer(text):
         before = text[run.start() - 1] if run.start() else ""
         after = text[run.end()] if run.end() < len(text) else ""
-        spans = _pan_spans(run.group(), not _ALNUM.match(before), not _ALNUM.match(after))
+        # Track 1 data glues the PAN to its format code: %B4111111111111111^NAME^...
+        track1 = before == "B" and after == "^"
+        open_left = track1 or not _ALNUM.match(before)
+        spans = _pan_spans(run.group(), open_left, not _ALNUM.match(after))
         for lo, hi, digits in spans:
             out.append(text[last : run.start() + lo])
             out.append(mask_digits(digits))

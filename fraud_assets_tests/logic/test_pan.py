@@ -42,6 +42,9 @@ def test_luhn(digits: str, ok: bool) -> None:
         (f"{VISA} / {AMEX}", "411111******1111 / 378282*****0005", 2),
         ("4111 1111 1111 1111 12", "411111******1111 12", 1),
         ("pan=4111111111111111;", "pan=411111******1111;", 1),
+        # Magnetic-stripe track 1 and track 2 data.
+        ("%B4111111111111111^DOE/JOHN^2512101", "%B411111******1111^DOE/JOHN^2512101", 1),
+        (";4111111111111111=2512101?", ";411111******1111=2512101?", 1),
     ],
 )
 def test_mask_text(text: str, expected: str, count: int) -> None:
