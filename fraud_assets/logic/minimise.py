@@ -26,15 +26,16 @@ _IPV4 = r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$"
 def keyed_hash(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array:
     """HMAC-SHA256 (hex) of each non-null value; computed once per distinct value."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    distinct = pc.unique(values)
+    # One pass gives the distinct values and each row's index into them (nulls stay null).
+    encoded = pc.dictionary_encode(values)
     hashed = pa.array(
         [
-            None if v is None else hmac.digest(key, v.encode(), hashlib.sha256).hex()
-            for v in distinct.to_pylist()
+            hmac.digest(key, v.encode(), hashlib.sha256).hex()
+            for v in encoded.dictionary.to_pylist()
         ],
         pa.string(),
     )
-    return pc.take(hashed, pc.index_in(values, distinct))
+    return pc.take(hashed, encoded.indices)
 
 
 def truncate_ips(values: pa.Array | pa.ChunkedArray) -> pa.Array:
