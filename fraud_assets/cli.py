@@ -7,6 +7,7 @@ fraud-assets materialize    run the daily job for a day or a date range
 fraud-assets summary        transactions, alerts by risk level, top rules
 fraud-assets db up|migrate|status|stop
 fraud-assets ui             Dagster UI and daemon on 127.0.0.1
+fraud-assets alerts review|history   an analyst's decision on an alert, and its trail
 """
 
 from __future__ import annotations
@@ -231,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    from fraud_assets.review import add_alerts_parser
+
+    add_alerts_parser(sub)
     return parser
 
 

@@ -47,7 +47,19 @@ def _postgres_from_env() -> PostgresResource:
         user=dg.EnvVar("FRAUD_DB_USER"),
         password=dg.EnvVar("FRAUD_DB_PASSWORD"),
         sslmode=os.environ.get("FRAUD_DB_SSLMODE", "prefer"),
+        sslrootcert=os.environ.get("FRAUD_DB_SSLROOTCERT") or None,
+        role=os.environ.get("FRAUD_DB_ROLE") or None,
     )
+
+
+def _lake_protection() -> dict[str, Any]:
+    """Encryption at rest on S3 and what the lake keeps of identifiers (docs/security.md)."""
+    return {
+        "s3_kms_key_id": os.environ.get("FRAUD_S3_KMS_KEY_ID") or None,
+        "s3_sse": os.environ.get("FRAUD_S3_SSE") or None,
+        "ip_address_mode": os.environ.get("FRAUD_LAKE_IP_MODE", "hash"),
+        "device_fingerprint_mode": os.environ.get("FRAUD_LAKE_DEVICE_MODE", "hash"),
+    }
 
 
 def _local_resources() -> dict[str, Any]:
@@ -60,7 +72,9 @@ def _local_resources() -> dict[str, Any]:
             uri=os.environ.get("FRAUD_LANDING_URI", str(home / "landing")), s3_endpoint_url=endpoint
         ),
         "lake": LakeResource(
-            uri=os.environ.get("FRAUD_LAKE_URI", str(home / "lake")), s3_endpoint_url=endpoint
+            uri=os.environ.get("FRAUD_LAKE_URI", str(home / "lake")),
+            s3_endpoint_url=endpoint,
+            **_lake_protection(),
         ),
         "pyspark": LazyPySparkResource(spark_config=LOCAL_SPARK_CONFIG),
         "pyspark_step_launcher": dg.ResourceDefinition.none_resource(),
@@ -73,7 +87,11 @@ def _prod_resources() -> dict[str, Any]:
     return {
         "postgres": _postgres_from_env(),
         "landing": LandingResource(uri=dg.EnvVar("FRAUD_LANDING_URI")),
-        "lake": LakeResource(uri=dg.EnvVar("FRAUD_LAKE_URI")),
+        "lake": LakeResource(
+            uri=dg.EnvVar("FRAUD_LAKE_URI"),
+            hash_key=dg.EnvVar("FRAUD_LAKE_HASH_KEY"),
+            **_lake_protection(),
+        ),
         "pyspark": LazyPySparkResource(spark_config=EMR_SPARK_CONFIG),
         "pyspark_step_launcher": emr_step_launcher(),
     }

@@ -6,6 +6,7 @@ point Dagster and the resources at it. A database configured in the environment
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,8 @@ def prepare_local_environment(start_database: bool = True) -> dict[str, str]:
             env["DAGSTER_PG_DB"] = "dagster"
     env.setdefault("FRAUD_LANDING_URI", os.environ.get("FRAUD_LANDING_URI", str(home / "landing")))
     env.setdefault("FRAUD_LAKE_URI", os.environ.get("FRAUD_LAKE_URI", str(home / "lake")))
+    if not os.environ.get("FRAUD_LAKE_HASH_KEY"):
+        env["FRAUD_LAKE_HASH_KEY"] = _local_secret(home / "lake_hash_key")
     if not os.environ.get("DAGSTER_HOME"):
         dagster_home = home / "dagster_home"
         dagster_home.mkdir(exist_ok=True)
@@ -49,6 +52,16 @@ def prepare_local_environment(start_database: bool = True) -> dict[str, str]:
     return env
 
 
+def _local_secret(path: Path) -> str:
+    """A random secret kept under FRAUD_HOME (mode 0600), made on first use: the local
+    stand-in for a key that production reads from its secret store via the environment."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
+
+
 def database_conninfo() -> str:
     from psycopg.conninfo import make_conninfo
 
@@ -59,4 +72,9 @@ def database_conninfo() -> str:
         user=os.environ["FRAUD_DB_USER"],
         password=os.environ["FRAUD_DB_PASSWORD"],
         sslmode=os.environ.get("FRAUD_DB_SSLMODE", "prefer"),
+        **(
+            {"sslrootcert": os.environ["FRAUD_DB_SSLROOTCERT"]}
+            if os.environ.get("FRAUD_DB_SSLROOTCERT")
+            else {}
+        ),
     )

@@ -4,6 +4,7 @@ PostgreSQL cluster. Each test gets a clean database state, not a new server."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -62,6 +63,8 @@ def postgres(pg_root: Path) -> PostgresResource:
     os.environ.update(info.env("FRAUD_DB_"))
     os.environ["FRAUD_DB_NAME"] = "frauddb"
     os.environ["FRAUD_ENV"] = "test"
+    # The lake stores ip/device as a keyed hash: one random key for the test session.
+    os.environ.setdefault("FRAUD_LAKE_HASH_KEY", secrets.token_hex(32))
     return resource
 
 

@@ -34,7 +34,8 @@ import dagster as dg
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from fraud_assets.resources.storage import filesystem_for, is_s3
+from fraud_assets.logic.minimise import DeviceMode, IpMode, key_id
+from fraud_assets.resources.storage import encryption_args, filesystem_for, is_s3, upload
 
 MANIFEST = "_manifest.json"
 
@@ -91,6 +92,32 @@ class LakeResource(dg.ConfigurableResource):
     s3_endpoint_url: str | None = None
     # Local folder where S3 partitions are staged before upload and cached for reading.
     cache_dir: str | None = None
+    # What the lake keeps of identifying columns (fraud_assets/logic/minimise.py). The hash
+    # key is a secret: FRAUD_LAKE_HASH_KEY (read here when not given), never in code.
+    # Server-side encryption of every object written to S3: SSE-KMS with this key
+    # (FRAUD_S3_KMS_KEY_ID: key id, ARN or alias), else `s3_sse` (AES256 = SSE-S3), else
+    # the bucket's default encryption.
+    s3_kms_key_id: str | None = None
+    s3_sse: str | None = None
+    ip_address_mode: IpMode = "hash"
+    device_fingerprint_mode: DeviceMode = "hash"
+    hash_key: str | None = None
+
+    def identifier_hash_key(self) -> bytes | None:
+        key = self.hash_key or os.environ.get("FRAUD_LAKE_HASH_KEY")
+        return key.encode() if key else None
+
+    def minimisation_note(self) -> dict:
+        """Recorded in each transactions manifest: how its identifying columns were stored."""
+        key = self.identifier_hash_key()
+        modes = {
+            "ip_address": self.ip_address_mode,
+            "device_fingerprint": self.device_fingerprint_mode,
+        }
+        note: dict = {"identifiers": modes}
+        if key and "hash" in modes.values():
+            note["hash"] = {"algorithm": "hmac-sha256", "key_id": key_id(key)}
+        return note
 
     @property
     def is_s3(self) -> bool:
@@ -153,14 +180,11 @@ class LakeResource(dg.ConfigurableResource):
         )
         previous = self.manifest(manifest.dataset, manifest.day)
         version_dir = f"{root}/_v={manifest.version}"
+        # boto3 writes (pyarrow cannot request SSE-KMS); the manifest last, as always.
+        sse = encryption_args(self.s3_kms_key_id, self.s3_sse)
         for f in manifest.files:
-            with (
-                open(staging / f["name"], "rb") as src,
-                fs.open_output_stream(f"{version_dir}/{f['name']}") as dst,
-            ):
-                shutil.copyfileobj(src, dst, 8 << 20)
-        with fs.open_output_stream(f"{root}/{MANIFEST}") as out:
-            out.write(manifest.to_json().encode())
+            upload(f"{version_dir}/{f['name']}", staging / f["name"], self.s3_endpoint_url, sse)
+        upload(f"{root}/{MANIFEST}", manifest.to_json().encode(), self.s3_endpoint_url, sse)
         if previous is not None and previous.version == manifest.version:
             return  # the live version did not change: nothing became stale
         # Older versions are removed once the new manifest is live; the one just replaced

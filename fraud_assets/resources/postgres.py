@@ -21,11 +21,21 @@ class PostgresResource(dg.ConfigurableResource):
     user: str
     password: str
     sslmode: str = "prefer"
+    # CA bundle that signed the server's certificate (FRAUD_DB_SSLROOTCERT); with
+    # sslmode=verify-full the server must present a certificate for `host` signed by it.
+    sslrootcert: str | None = None
+    # A group role to act as (SET ROLE at connect), e.g. fraud_pipeline, so the tables
+    # the loader creates belong to the role, not to the login user (docs/security.md).
+    role: str | None = None
     # Connections used side by side to load or export one day (one per core is right).
     parallelism: int = 2
 
     @property
     def conninfo(self) -> str:
+        extra = {"sslrootcert": self.sslrootcert} if self.sslrootcert else {}
+        if self.role:
+            # libpq startup option: the role is set before the first statement runs.
+            extra["options"] = f"-c role={self.role}"
         return make_conninfo(
             host=self.host,
             port=self.port,
@@ -34,6 +44,7 @@ class PostgresResource(dg.ConfigurableResource):
             password=self.password,
             sslmode=self.sslmode,
             application_name="fraud_assets",
+            **extra,
         )
 
     @contextmanager

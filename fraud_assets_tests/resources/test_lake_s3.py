@@ -72,29 +72,16 @@ def _read(lake: LakeResource, dataset: str = "transactions") -> list[int]:
     return pq.read_table(lake.local_partition(dataset, DAY))["x"].to_pylist()
 
 
-class _RecordingFS:
-    """The real S3 filesystem, noting the order in which objects are written."""
-
-    def __init__(self, fs, written: list[str]):
-        self._fs, self._written = fs, written
-
-    def open_output_stream(self, path, *args, **kwargs):
-        self._written.append(path)
-        return self._fs.open_output_stream(path, *args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._fs, name)
-
-
 def test_a_partition_is_a_version_folder_published_by_its_manifest(lake, s3, monkeypatch):
     written: list[str] = []
-    real = lake_module.filesystem_for
+    real = lake_module.upload
 
-    def recording(uri, endpoint=None):
-        fs, root = real(uri, endpoint)
-        return _RecordingFS(fs, written), root
+    def recording(path, *args, **kwargs):
+        """The real upload, noting the order in which objects are written."""
+        written.append(path)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(lake_module, "filesystem_for", recording)
+    monkeypatch.setattr(lake_module, "upload", recording)
     _write(lake, [1, 2, 3])
     _write(lake, [7], "fraud_features")
 

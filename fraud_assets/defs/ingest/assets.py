@@ -18,6 +18,7 @@ from fraud_assets.defs.ingest.checks import (
     upstream_validation,
 )
 from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA, per_day_table
+from fraud_assets.logic.pan import mask_pans
 from fraud_assets.logic.validation import validate_transactions
 from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.landing import LandingResource
@@ -38,7 +39,9 @@ def load_day(
     """Validate the day's feed and replace the day (and its quarantine) atomically."""
     started = time.perf_counter()
     feed = landing.read_day("transactions", day, FEED_COLUMNS)
-    result = validate_transactions(feed.table, day)
+    # Card numbers are masked before anything (good rows or quarantine) reaches PostgreSQL.
+    masked = mask_pans(feed.table, FEED_COLUMNS, json_columns=["raw_data"])
+    result = validate_transactions(masked.table, day)
 
     def quarantine_in_swap(duplicates: pa.Table, conn) -> None:
         replace_quarantine(conn, day, result.quarantine, duplicates, run_id)
@@ -63,6 +66,7 @@ def load_day(
         "files": [f.rsplit("/", 1)[-1] for f in feed.files],
         "bytes": feed.bytes_read,
         "replaced_rows": load.replaced_rows,
+        "pan_masked": masked.counts,
         "seconds": seconds,
     }
 
@@ -111,9 +115,12 @@ def postgres_transactions(
     records = sum(x["records"] for x in loads.values())
     seconds = sum(x["seconds"] for x in loads.values())
     reasons: dict[str, int] = {}
+    pan_masked: dict[str, int] = {}
     for x in loads.values():
         for reason, n in x["reasons"].items():
             reasons[reason] = reasons.get(reason, 0) + n
+        for field, n in x["pan_masked"].items():
+            pan_masked[field] = pan_masked.get(field, 0) + n
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": sum(x["rows"] for x in loads.values()),
@@ -126,6 +133,8 @@ def postgres_transactions(
             "quarantined": sum(reasons.values()),
             "quarantine_reasons": dg.MetadataValue.json(reasons),
             "replaced_rows": sum(x["replaced_rows"] for x in loads.values()),
+            "pan_masked": sum(pan_masked.values()),
+            "pan_masked_by_field": dg.MetadataValue.json(pan_masked),
             "load_seconds": round(seconds, 2),
             "rows_per_second": round(records / seconds) if seconds else 0,
             "source_mode": config.source_mode,
