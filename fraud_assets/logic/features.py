@@ -25,7 +25,6 @@ from fraud_assets.contract.geography import COUNTRY_TIME_ZONES
 from fraud_assets.logic.merchant_features import (
     DEFAULT_MERCHANT_DELAY_DAYS,
     MERCHANT_FEATURE_COLUMNS,
-    MERCHANT_WINDOWS,
     merchant_daily_stats,
     merchant_window_stats,
 )
@@ -531,13 +530,3 @@ def build_features(
 def history_days(first_day: dt.date) -> list[dt.date]:
     """The HISTORY_DAYS days before `first_day`, oldest first."""
     return [first_day - dt.timedelta(days=i) for i in range(HISTORY_DAYS, 0, -1)]
-
-
-__all__ = [
-    "FEATURE_COLUMNS",
-    "MERCHANT_WINDOWS",
-    "MODEL_FEATURES",
-    "build_features",
-    "customer_daily_stats",
-    "merchant_daily_stats",
-]
