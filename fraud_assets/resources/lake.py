@@ -11,7 +11,13 @@ files, names and manifest, so a re-run is visibly a no-op.
   atomic rename (RENAME_EXCHANGE when there is an old partition), so a reader sees the
   old partition or the new one, never a mixture.
 - S3 (no rename): files go under `<partition>/_v=<version>/`, then the manifest at
-  `<partition>/_manifest.json` is written last; readers follow the manifest.
+  `<partition>/_manifest.json` is written last; readers follow the manifest. A `file://`
+  URI gets the same versioned layout on a local disk (the stand-in for s3:// in tests).
+
+Spark's multi-day writes either go to a local scratch folder and are published from there
+(this machine: no s3a connector) or, with `spark_direct` (prod/EMR), straight to a
+`_scratch/` prefix of the lake that the resource then publishes without a local copy
+(`lake_direct.py`).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import dagster as dg
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from fraud_assets.resources.storage import filesystem_for, is_s3
+from fraud_assets.resources.storage import ensure_dir, filesystem_for, is_s3, is_versioned
 
 MANIFEST = "_manifest.json"
 
@@ -91,10 +97,17 @@ class LakeResource(dg.ConfigurableResource):
     s3_endpoint_url: str | None = None
     # Local folder where S3 partitions are staged before upload and cached for reading.
     cache_dir: str | None = None
+    # Spark writes the lake's URI itself (EMR: s3:// through EMRFS) instead of a local folder.
+    spark_direct: bool = False
 
     @property
     def is_s3(self) -> bool:
         return is_s3(self.uri)
+
+    @property
+    def versioned(self) -> bool:
+        """Versioned prefixes + manifest (object store) rather than rename-swapped folders."""
+        return is_versioned(self.uri)
 
     def partition_uri(self, dataset: str, day: dt.date) -> str:
         return f"{self.uri.rstrip('/')}/{partition_path(dataset, day)}"
@@ -112,7 +125,7 @@ class LakeResource(dg.ConfigurableResource):
 
         Nothing is visible to readers unless the block completes.
         """
-        if self.is_s3:
+        if self.versioned:
             staging = Path(tempfile.mkdtemp(prefix=f".{dataset}-", dir=self._cache_root()))
         else:
             target = Path(self.partition_uri(dataset, day))
@@ -122,8 +135,8 @@ class LakeResource(dg.ConfigurableResource):
         try:
             yield staging
             manifest = _seal(staging, dataset, day, extra or {})
-            if self.is_s3:
-                self._publish_s3(staging, manifest)
+            if self.versioned:
+                self._publish_versioned(staging, manifest)
             else:
                 target = Path(self.partition_uri(dataset, day))
                 _swap_in(staging, target)
@@ -143,22 +156,56 @@ class LakeResource(dg.ConfigurableResource):
     def scratch_folder(self) -> Path:
         """A private local folder for intermediate writes (on the lake's disk when local,
         so publishing is a rename)."""
-        base = Path(self.uri) if not self.is_s3 else self._cache_root()
+        base = Path(self.uri) if not self.versioned else self._cache_root()
         base.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=".scratch-", dir=base))
 
-    def _publish_s3(self, staging: Path, manifest: Manifest) -> None:
+    @contextmanager
+    def spark_output(self) -> Iterator[str]:
+        """Where Spark writes a multi-day output before each day is published: the lake's
+        own `_scratch/` prefix when `spark_direct`, else a local folder. Removed on exit."""
+        if self.spark_direct and self.versioned:
+            from fraud_assets.resources.lake_direct import direct_scratch
+
+            with direct_scratch(self) as uri:
+                yield uri
+            return
+        scratch = self.scratch_folder()
+        try:
+            yield str(scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def publish_spark_folder(
+        self, dataset: str, day: dt.date, folder: str, extra: dict | None = None
+    ) -> None:
+        """Publish one day's folder of a `spark_output()` write as the day's partition."""
+        if self.spark_direct and self.versioned:
+            from fraud_assets.resources.lake_direct import publish_direct
+
+            publish_direct(self, dataset, day, folder, extra or {})
+        else:
+            self.publish_folder(dataset, day, Path(folder), extra)
+
+    def _publish_versioned(self, staging: Path, manifest: Manifest) -> None:
         fs, root = filesystem_for(
             self.partition_uri(manifest.dataset, manifest.day), self.s3_endpoint_url
         )
         previous = self.manifest(manifest.dataset, manifest.day)
         version_dir = f"{root}/_v={manifest.version}"
+        ensure_dir(fs, version_dir)
         for f in manifest.files:
             with (
                 open(staging / f["name"], "rb") as src,
                 fs.open_output_stream(f"{version_dir}/{f['name']}") as dst,
             ):
                 shutil.copyfileobj(src, dst, 8 << 20)
+        self._finish_versioned(fs, root, manifest, previous)
+
+    def _finish_versioned(
+        self, fs: pafs.FileSystem, root: str, manifest: Manifest, previous: Manifest | None
+    ) -> None:
+        """Write the manifest (the publish), then drop versions no reader can still need."""
         with fs.open_output_stream(f"{root}/{MANIFEST}") as out:
             out.write(manifest.to_json().encode())
         if previous is not None and previous.version == manifest.version:
@@ -194,7 +241,7 @@ class LakeResource(dg.ConfigurableResource):
         manifest = self.manifest(dataset, day)
         if manifest is None:
             return None
-        if not self.is_s3:
+        if not self.versioned:
             return Path(self.partition_uri(dataset, day))
         cached = self._cache_root() / partition_path(dataset, day) / f"_v={manifest.version}"
         if not cached.exists():
@@ -218,7 +265,7 @@ class LakeResource(dg.ConfigurableResource):
 
     def spark_path(self, dataset: str, day: dt.date) -> str | None:
         """Where Spark reads the partition: on EMR the s3:// version folder, here a local folder."""
-        if self.is_s3 and os.environ.get("FRAUD_SPARK_READS_S3") == "1":
+        if self.versioned and (self.spark_direct or os.environ.get("FRAUD_SPARK_READS_S3") == "1"):
             manifest = self.manifest(dataset, day)
             return (
                 None
