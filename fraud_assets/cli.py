@@ -8,6 +8,7 @@ fraud-assets summary        transactions, alerts by risk level, top rules
 fraud-assets db up|migrate|status|stop
 fraud-assets ui             Dagster UI and daemon on 127.0.0.1
 fraud-assets alerts review|history   an analyst's decision on an alert, and its trail
+fraud-assets emr ...        package, create-cluster, submit, status, terminate (docs/emr.md)
 """
 
 from __future__ import annotations
@@ -227,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--start", type=_date, required=True)
     summ.add_argument("--end", type=_date)
     summ.set_defaults(func=cmd_summary)
+
+    from fraud_assets.emr.commands import register as register_emr
+
+    register_emr(sub, _date)
 
     ui = sub.add_parser("ui", help="Dagster UI + daemon on loopback")
     ui.add_argument("--host", default="127.0.0.1")

@@ -19,7 +19,7 @@ from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.landing import LandingResource
 from fraud_assets.resources.postgres import PostgresResource
 from fraud_assets.resources.spark import (
-    EMR_SPARK_CONFIG,
+    EMR_SESSION_CONFIG,
     LOCAL_SPARK_CONFIG,
     prepare_local_spark_env,
 )
@@ -91,8 +91,11 @@ def _prod_resources() -> dict[str, Any]:
             uri=dg.EnvVar("FRAUD_LAKE_URI"),
             hash_key=dg.EnvVar("FRAUD_LAKE_HASH_KEY"),
             **_lake_protection(),
+            s3_endpoint_url=os.environ.get("FRAUD_S3_ENDPOINT_URL"),
+            # On EMR executors write s3:// themselves (lake_direct.py); 0 = stage locally.
+            spark_direct=os.environ.get("FRAUD_LAKE_SPARK_DIRECT", "1") == "1",
         ),
-        "pyspark": LazyPySparkResource(spark_config=EMR_SPARK_CONFIG),
+        "pyspark": LazyPySparkResource(spark_config=EMR_SESSION_CONFIG),
         "pyspark_step_launcher": emr_step_launcher(),
     }
 

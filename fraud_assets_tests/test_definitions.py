@@ -77,7 +77,7 @@ def test_an_unknown_environment_is_refused(monkeypatch):
 def test_prod_uses_the_emr_step_launcher_and_secrets_only_from_the_environment():
     resources = resources_for("prod")
     launcher = resources["pyspark_step_launcher"]
-    assert launcher.resource_fn.__module__ == "dagster_aws.emr.pyspark_step_launcher"
+    assert launcher.resource_fn.__module__ == "fraud_assets.emr.launcher"
     pg = resources["postgres"]
     for field in ("host", "user", "password", "dbname"):
         assert isinstance(getattr(pg, field), dg.EnvVar), field

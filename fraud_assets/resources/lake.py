@@ -11,7 +11,13 @@ files, names and manifest, so a re-run is visibly a no-op.
   atomic rename (RENAME_EXCHANGE when there is an old partition), so a reader sees the
   old partition or the new one, never a mixture.
 - S3 (no rename): files go under `<partition>/_v=<version>/`, then the manifest at
-  `<partition>/_manifest.json` is written last; readers follow the manifest.
+  `<partition>/_manifest.json` is written last; readers follow the manifest. A `file://`
+  URI gets the same versioned layout on a local disk (the stand-in for s3:// in tests).
+
+Spark's multi-day writes either go to a local scratch folder and are published from there
+(this machine: no s3a connector) or, with `spark_direct` (prod/EMR), straight to a
+`_scratch/` prefix of the lake that the resource then publishes without a local copy
+(`lake_direct.py`).
 """
 
 from __future__ import annotations
@@ -35,7 +41,14 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from fraud_assets.logic.minimise import DeviceMode, IpMode, key_id
-from fraud_assets.resources.storage import encryption_args, filesystem_for, is_s3, upload
+from fraud_assets.resources.storage import (
+    encryption_args,
+    ensure_dir,
+    filesystem_for,
+    is_s3,
+    is_versioned,
+    upload,
+)
 
 MANIFEST = "_manifest.json"
 
@@ -119,9 +132,17 @@ class LakeResource(dg.ConfigurableResource):
             note["hash"] = {"algorithm": "hmac-sha256", "key_id": key_id(key)}
         return note
 
+    # Spark writes the lake's URI itself (EMR: s3:// through EMRFS) instead of a local folder.
+    spark_direct: bool = False
+
     @property
     def is_s3(self) -> bool:
         return is_s3(self.uri)
+
+    @property
+    def versioned(self) -> bool:
+        """Versioned prefixes + manifest (object store) rather than rename-swapped folders."""
+        return is_versioned(self.uri)
 
     def partition_uri(self, dataset: str, day: dt.date) -> str:
         return f"{self.uri.rstrip('/')}/{partition_path(dataset, day)}"
@@ -139,7 +160,7 @@ class LakeResource(dg.ConfigurableResource):
 
         Nothing is visible to readers unless the block completes.
         """
-        if self.is_s3:
+        if self.versioned:
             staging = Path(tempfile.mkdtemp(prefix=f".{dataset}-", dir=self._cache_root()))
         else:
             target = Path(self.partition_uri(dataset, day))
@@ -149,8 +170,8 @@ class LakeResource(dg.ConfigurableResource):
         try:
             yield staging
             manifest = _seal(staging, dataset, day, extra or {})
-            if self.is_s3:
-                self._publish_s3(staging, manifest)
+            if self.versioned:
+                self._publish_versioned(staging, manifest)
             else:
                 target = Path(self.partition_uri(dataset, day))
                 _swap_in(staging, target)
@@ -170,21 +191,68 @@ class LakeResource(dg.ConfigurableResource):
     def scratch_folder(self) -> Path:
         """A private local folder for intermediate writes (on the lake's disk when local,
         so publishing is a rename)."""
-        base = Path(self.uri) if not self.is_s3 else self._cache_root()
+        base = Path(self.uri) if not self.versioned else self._cache_root()
         base.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=".scratch-", dir=base))
 
-    def _publish_s3(self, staging: Path, manifest: Manifest) -> None:
+    @contextmanager
+    def spark_output(self) -> Iterator[str]:
+        """Where Spark writes a multi-day output before each day is published: the lake's
+        own `_scratch/` prefix when `spark_direct`, else a local folder. Removed on exit."""
+        if self.spark_direct and self.versioned:
+            from fraud_assets.resources.lake_direct import direct_scratch
+
+            with direct_scratch(self) as uri:
+                yield uri
+            return
+        scratch = self.scratch_folder()
+        try:
+            yield str(scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def publish_spark_folder(
+        self, dataset: str, day: dt.date, folder: str, extra: dict | None = None
+    ) -> None:
+        """Publish one day's folder of a `spark_output()` write as the day's partition."""
+        if self.spark_direct and self.versioned:
+            from fraud_assets.resources.lake_direct import publish_direct
+
+            publish_direct(self, dataset, day, folder, extra or {})
+        else:
+            self.publish_folder(dataset, day, Path(folder), extra)
+
+    def _publish_versioned(self, staging: Path, manifest: Manifest) -> None:
         fs, root = filesystem_for(
             self.partition_uri(manifest.dataset, manifest.day), self.s3_endpoint_url
         )
         previous = self.manifest(manifest.dataset, manifest.day)
         version_dir = f"{root}/_v={manifest.version}"
-        # boto3 writes (pyarrow cannot request SSE-KMS); the manifest last, as always.
-        sse = encryption_args(self.s3_kms_key_id, self.s3_sse)
-        for f in manifest.files:
-            upload(f"{version_dir}/{f['name']}", staging / f["name"], self.s3_endpoint_url, sse)
-        upload(f"{root}/{MANIFEST}", manifest.to_json().encode(), self.s3_endpoint_url, sse)
+        if self.is_s3:
+            # boto3 writes (pyarrow cannot request SSE-KMS); the manifest last, as always.
+            sse = encryption_args(self.s3_kms_key_id, self.s3_sse)
+            for f in manifest.files:
+                upload(f"{version_dir}/{f['name']}", staging / f["name"], self.s3_endpoint_url, sse)
+        else:  # file://: the object-store layout on a local disk
+            ensure_dir(fs, version_dir)
+            for f in manifest.files:
+                with (
+                    open(staging / f["name"], "rb") as src,
+                    fs.open_output_stream(f"{version_dir}/{f['name']}") as dst,
+                ):
+                    shutil.copyfileobj(src, dst, 8 << 20)
+        self._finish_versioned(fs, root, manifest, previous)
+
+    def _finish_versioned(
+        self, fs: pafs.FileSystem, root: str, manifest: Manifest, previous: Manifest | None
+    ) -> None:
+        """Write the manifest (the publish), then drop versions no reader can still need."""
+        if self.is_s3:
+            sse = encryption_args(self.s3_kms_key_id, self.s3_sse)
+            upload(f"{root}/{MANIFEST}", manifest.to_json().encode(), self.s3_endpoint_url, sse)
+        else:
+            with fs.open_output_stream(f"{root}/{MANIFEST}") as out:
+                out.write(manifest.to_json().encode())
         if previous is not None and previous.version == manifest.version:
             return  # the live version did not change: nothing became stale
         # Older versions are removed once the new manifest is live; the one just replaced
@@ -218,7 +286,7 @@ class LakeResource(dg.ConfigurableResource):
         manifest = self.manifest(dataset, day)
         if manifest is None:
             return None
-        if not self.is_s3:
+        if not self.versioned:
             return Path(self.partition_uri(dataset, day))
         cached = self._cache_root() / partition_path(dataset, day) / f"_v={manifest.version}"
         if not cached.exists():
@@ -242,7 +310,7 @@ class LakeResource(dg.ConfigurableResource):
 
     def spark_path(self, dataset: str, day: dt.date) -> str | None:
         """Where Spark reads the partition: on EMR the s3:// version folder, here a local folder."""
-        if self.is_s3 and os.environ.get("FRAUD_SPARK_READS_S3") == "1":
+        if self.versioned and (self.spark_direct or os.environ.get("FRAUD_SPARK_READS_S3") == "1"):
             manifest = self.manifest(dataset, day)
             return (
                 None

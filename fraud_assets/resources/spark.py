@@ -42,6 +42,12 @@ EMR_SPARK_CONFIG: dict[str, str] = {
 }
 
 
+# What the prod session itself sets: only the semantics. Sizing (shuffle partitions, skew)
+# goes to spark-submit through the step launcher, so the cluster's spark-defaults or a
+# step's own --conf can change it; a session-level setting would override both.
+EMR_SESSION_CONFIG: dict[str, str] = dict(_COMMON)
+
+
 def prepare_local_spark_env() -> None:
     """Workers must run this interpreter (else pyarrow is missing) and bind to loopback."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

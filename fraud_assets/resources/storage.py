@@ -42,12 +42,19 @@ def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+def is_versioned(uri: str) -> bool:
+    """Object-store layout: s3://, or file:// (the same layout on a local disk)."""
+    return uri.startswith(("s3://", "file://"))
+
+
 def filesystem_for(uri: str, s3_endpoint_url: str | None = None) -> tuple[pafs.FileSystem, str]:
     """(filesystem, path inside it) for a local path or an s3:// URI.
 
     Credentials come from the standard AWS environment/instance profile, never from here.
     Plain HTTP is only allowed for an explicit endpoint that is not AWS.
     """
+    if uri.startswith("file://"):
+        return pafs.LocalFileSystem(), urlparse(uri).path.rstrip("/")
     if not is_s3(uri):
         return pafs.LocalFileSystem(), os.path.abspath(uri)
     check_endpoint(s3_endpoint_url)
@@ -104,3 +111,9 @@ def upload(
         client.upload_fileobj(io.BytesIO(source), bucket, key, ExtraArgs=extra_args or None)
     else:
         client.upload_file(str(source), bucket, key, ExtraArgs=extra_args or None)
+
+
+def ensure_dir(fs: pafs.FileSystem, path: str) -> None:
+    """Local disks need parent folders; object stores have none (no marker objects)."""
+    if isinstance(fs, pafs.LocalFileSystem):
+        fs.create_dir(path, recursive=True)

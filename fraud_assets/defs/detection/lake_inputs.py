@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -186,8 +185,7 @@ def write_days(
     Rows are placed by a hash of the sort key and sorted within each file, so the same
     rows always give the same files.
     """
-    scratch = lake.scratch_folder()
-    try:
+    with lake.spark_output() as scratch:
         bucket = F.pmod(F.hash(sort_key), F.lit(FILES_PER_DAY))
         (
             df.withColumn("_date", day_column)
@@ -195,11 +193,9 @@ def write_days(
             .sortWithinPartitions("_date", sort_key)
             .write.partitionBy("_date")
             .option("compression", "zstd")
-            .parquet(str(scratch / "out"))
+            .parquet(f"{scratch}/out")
         )
         for day in days:
-            folder = scratch / "out" / f"_date={day.isoformat()}"
-            folder.mkdir(parents=True, exist_ok=True)  # a day with no rows is an empty partition
-            lake.publish_folder(dataset, day, folder, (extra_by_day or {}).get(day))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+            # A day with no rows has no folder: it is published as an empty partition.
+            folder = f"{scratch}/out/_date={day.isoformat()}"
+            lake.publish_spark_folder(dataset, day, folder, (extra_by_day or {}).get(day))

@@ -1,0 +1,1 @@
+"""Running the Spark assets on AWS EMR: step launcher, job package, cluster spec, commands."""
