@@ -11,6 +11,7 @@ from fraud_assets.defs.jobs import daily_fraud_detection, daily_fraud_detection_
 from fraud_assets.defs.lake.assets import s3_partitioned_parquet
 from fraud_assets.defs.ops.freshness import ALERTS_FRESHNESS_CHECKS, fraud_alerts_freshness_sensor
 from fraud_assets.defs.ops.sensors import report_failed_checks, report_run_failures
+from fraud_assets.defs.profiles.assets import customer_profiles_asset
 from fraud_assets.defs.retention.jobs import postgres_retention, postgres_retention_daily
 from fraud_assets.environments import current_environment, resources_for
 
@@ -20,6 +21,7 @@ ASSETS = [
     fraud_feedback,
     fraud_features,
     fraud_alerts,
+    customer_profiles_asset,
 ]
 # Written by people and other systems, only read by the pipeline.
 EXTERNAL_SOURCES = [fraud_alert_reviews, chargeback_feed]
