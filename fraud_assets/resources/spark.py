@@ -48,9 +48,9 @@ EMR_SPARK_CONFIG: dict[str, str] = {
 }
 
 
-# What the prod session itself sets: only the semantics. Sizing (shuffle partitions, skew)
-# goes to spark-submit through the step launcher, so the cluster's spark-defaults or a
-# step's own --conf can change it; a session-level setting would override both.
+# What the prod session itself sets: only the semantics. Sizing (shuffle partitions,
+# executors) goes to spark-submit through the step launcher; set again on the session it
+# would silently override what spark-submit was given.
 EMR_SESSION_CONFIG: dict[str, str] = dict(_COMMON)
 
 
