@@ -23,6 +23,11 @@ from fraud_assets.emr.launcher import fraud_emr_step_launcher
 from fraud_assets.resources.spark import EMR_SPARK_CONFIG
 
 
+def _typed(value: str) -> str | int:
+    """dagster-aws's spark_config schema types some known keys as Int (executor cores)."""
+    return int(value) if value.isdigit() else value
+
+
 def _nested(flat: dict[str, str]) -> dict:
     nested: dict = {}
     for key, value in flat.items():
@@ -30,7 +35,7 @@ def _nested(flat: dict[str, str]) -> dict:
         *parents, leaf = key.split(".")
         for p in parents:
             node = node.setdefault(p, {})
-        node[leaf] = value
+        node[leaf] = _typed(value)
     return nested
 
 

@@ -33,18 +33,24 @@ LOCAL_SPARK_CONFIG: dict[str, str] = {
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "1000",
 }
 
-# On EMR the cluster's spark-defaults decide master, memory and executors; we only add the
-# semantics the code relies on and adaptive execution for skewed customers.
+# On EMR: spark-submit settings of each step (the launcher passes them as --conf): the
+# semantics the code relies on, adaptive execution for skewed customers, executor sizing.
 EMR_SPARK_CONFIG: dict[str, str] = {
     **_COMMON,
     "spark.sql.shuffle.partitions": "200",
     "spark.sql.adaptive.skewJoin.enabled": "true",
+    # The seed's sizing on m5.xlarge (4 vCPU, 16 GiB): 2 cores x 4g per executor, the
+    # executor count left to dynamic allocation as task nodes come and go.
+    "spark.driver.memory": "2g",
+    "spark.executor.memory": "4g",
+    "spark.executor.cores": "2",
+    "spark.dynamicAllocation.enabled": "true",
 }
 
 
-# What the prod session itself sets: only the semantics. Sizing (shuffle partitions, skew)
-# goes to spark-submit through the step launcher, so the cluster's spark-defaults or a
-# step's own --conf can change it; a session-level setting would override both.
+# What the prod session itself sets: only the semantics. Sizing (shuffle partitions,
+# executors) goes to spark-submit through the step launcher; set again on the session it
+# would silently override what spark-submit was given.
 EMR_SESSION_CONFIG: dict[str, str] = dict(_COMMON)
 
 

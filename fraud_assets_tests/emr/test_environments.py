@@ -44,3 +44,28 @@ def test_prod_launcher_comes_from_the_environment_and_spark_writes_the_lake(monk
     # No secret ever travels with the step.
     assert not [k for k in FORWARDED_ENV if "PASSWORD" in k and not k.endswith("_SECRET_ID")]
     assert not [k for k in FORWARDED_ENV if k.startswith("AWS_") and k != "AWS_REGION"]
+
+
+def test_a_prebuilt_job_package_replaces_the_per_step_zip(monkeypatch):
+    for key, value in {
+        "FRAUD_EMR_CLUSTER_ID": "j-ABC",
+        "AWS_REGION": "eu-west-1",
+        "FRAUD_EMR_STAGING_BUCKET": "bucket",
+        "FRAUD_EMR_STAGING_PREFIX": "stage",
+        "FRAUD_EMR_JOB_PACKAGE_S3": "s3://bucket/stage/package/ab/fraud_assets-ab.zip",
+    }.items():
+        monkeypatch.setenv(key, value)
+    resources = resources_for("prod")
+    with dg.build_resources({"launcher": resources["pyspark_step_launcher"]}) as built:
+        launcher = built.launcher
+    assert not launcher.deploy_local_job_package
+    args = launcher._get_emr_step_def("r1", "fraud_features", "fraud_features")["HadoopJarStep"][
+        "Args"
+    ]
+    assert args[args.index("--py-files") + 1] == "s3://bucket/stage/package/ab/fraud_assets-ab.zip"
+    assert args[-3:] == [
+        "s3://bucket/stage/r1/fraud_features/step_main.py",
+        "bucket",
+        "stage/r1/fraud_features/step_run_ref.pkl",
+    ]
+    assert "spark.executor.cores=2" in args
