@@ -7,6 +7,7 @@ fraud-assets materialize    run the daily job for a day or a date range
 fraud-assets summary        transactions, alerts by risk level, top rules
 fraud-assets db up|migrate|status|stop
 fraud-assets ui             Dagster UI and daemon on 127.0.0.1
+fraud-assets evaluate       time-split evaluation of the scores on generated data
 """
 
 from __future__ import annotations
@@ -183,6 +184,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from fraud_assets.evaluation import main as evaluate_main
+
+    return evaluate_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fraud-assets",
@@ -231,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    ev = sub.add_parser("evaluate", help="time-split evaluation on generated data (docs/model.md)")
+    ev.add_argument("--start", type=_date, default=dt.date(2025, 1, 1))
+    volume(ev, 35)
+    ev.set_defaults(per_day=3000, func=cmd_evaluate)
     return parser
 
 

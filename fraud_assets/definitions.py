@@ -8,17 +8,20 @@ from fraud_assets.defs.detection.assets import fraud_alerts, fraud_features
 from fraud_assets.defs.ingest.assets import postgres_transactions
 from fraud_assets.defs.jobs import daily_fraud_detection, daily_fraud_detection_schedule
 from fraud_assets.defs.lake.assets import s3_partitioned_parquet
+from fraud_assets.defs.model.assets import fraud_model
+from fraud_assets.defs.model.jobs import fraud_model_training
 from fraud_assets.defs.ops.freshness import ALERTS_FRESHNESS_CHECKS, fraud_alerts_freshness_sensor
 from fraud_assets.defs.ops.sensors import report_failed_checks, report_run_failures
 from fraud_assets.defs.retention.jobs import postgres_retention, postgres_retention_daily
 from fraud_assets.environments import current_environment, resources_for
 
 ASSETS = [postgres_transactions, s3_partitioned_parquet, fraud_features, fraud_alerts]
+MODEL_ASSETS = [fraud_model]
 
 defs = dg.Definitions(
-    assets=ASSETS,
+    assets=[*ASSETS, *MODEL_ASSETS],
     asset_checks=ALERTS_FRESHNESS_CHECKS,
-    jobs=[daily_fraud_detection, postgres_retention],
+    jobs=[daily_fraud_detection, postgres_retention, fraud_model_training],
     schedules=[daily_fraud_detection_schedule, postgres_retention_daily],
     sensors=[report_run_failures, report_failed_checks, fraud_alerts_freshness_sensor],
     resources=resources_for(current_environment()),

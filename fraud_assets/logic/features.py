@@ -249,3 +249,18 @@ def build_features(
 def history_days(first_day: dt.date) -> list[dt.date]:
     """The HISTORY_DAYS days before `first_day`, oldest first."""
     return [first_day - dt.timedelta(days=i) for i in range(HISTORY_DAYS, 0, -1)]
+
+
+# The numeric columns the learned model reads (fraud_assets/logic/model.py). Provisional:
+# today's rule inputs; the per-customer and per-merchant window features extend it.
+MODEL_FEATURES: tuple[str, ...] = (
+    "amount_usd",
+    "is_online",
+    "local_hour",
+    "velocity_1h",
+    "hist_txn_count_30d",
+    "hist_mean_usd_30d",
+    "hist_std_usd_30d",
+    "amount_zscore_30d",
+    "prev_gap_seconds",
+)
