@@ -1,6 +1,6 @@
 """Synthetic fraud_features rows with a planted fraud signal, for the model's tests.
 
-Legit rows have every signal feature near 0, frauds near 5: any sane model separates
+Legit rows have every signal feature near 0, frauds near 10: any sane model separates
 them. The seed rules' inputs are quiet except on each day's first row (velocity 5 at
 03:xx local: 45 points, MEDIUM), so rule and model scores can be told apart.
 """
@@ -70,7 +70,7 @@ def feature_rows(day: dt.date, n: int, fraud: set[int], seed: int = 0) -> pa.Tab
     table = {}
     for name in dict.fromkeys([*BASE, *SIGNALS]):
         if name in SIGNALS:
-            values = rng.normal(0, 1, n) + 5 * is_fraud
+            values = rng.normal(0, 1, n) + 10 * is_fraud
             table[name] = pa.array(np.abs(values), BASE.get(name, pa.float64()))
         else:
             table[name] = pa.array(columns[name], BASE[name])

@@ -106,9 +106,11 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
         rows.unpersist()
     promote, reason = promotion_decision(new_q, current_q, config.tolerance)
     inputs = {
-        "features": {d: lake.manifest("fraud_features", d).version for d in present},
+        "features": {d.isoformat(): lake.manifest("fraud_features", d).version for d in present},
         "feedback": {
-            d: m.version for d in label_days if (m := lake.manifest(FEEDBACK, d)) is not None
+            d.isoformat(): m.version
+            for d in label_days
+            if (m := lake.manifest(FEEDBACK, d)) is not None
         },
         "params": vars(params),
         "model_features": MODEL_FEATURES,
