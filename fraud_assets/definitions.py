@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from fraud_assets.defs.detection.assets import fraud_alerts, fraud_features
+from fraud_assets.defs.feedback.assets import chargeback_feed, fraud_alert_reviews, fraud_feedback
 from fraud_assets.defs.ingest.assets import postgres_transactions
 from fraud_assets.defs.jobs import daily_fraud_detection, daily_fraud_detection_schedule
 from fraud_assets.defs.lake.assets import s3_partitioned_parquet
@@ -15,11 +16,19 @@ from fraud_assets.defs.ops.sensors import report_failed_checks, report_run_failu
 from fraud_assets.defs.retention.jobs import postgres_retention, postgres_retention_daily
 from fraud_assets.environments import current_environment, resources_for
 
-ASSETS = [postgres_transactions, s3_partitioned_parquet, fraud_features, fraud_alerts]
+ASSETS = [
+    postgres_transactions,
+    s3_partitioned_parquet,
+    fraud_feedback,
+    fraud_features,
+    fraud_alerts,
+]
 MODEL_ASSETS = [fraud_model]
+# Written by people and other systems, only read by the pipeline.
+EXTERNAL_SOURCES = [fraud_alert_reviews, chargeback_feed]
 
 defs = dg.Definitions(
-    assets=[*ASSETS, *MODEL_ASSETS],
+    assets=[*ASSETS, *MODEL_ASSETS, *EXTERNAL_SOURCES],
     asset_checks=ALERTS_FRESHNESS_CHECKS,
     jobs=[daily_fraud_detection, postgres_retention, fraud_model_training],
     schedules=[daily_fraud_detection_schedule, postgres_retention_daily],

@@ -131,13 +131,19 @@ def read_reports(landing: pathlib.Path) -> pa.Table:
 
 
 def compute_features(spark: SparkSession, tx: DataFrame, reports: DataFrame) -> DataFrame:
-    """All days' features in one pass, by the assets' own pure functions."""
+    """All days' features in one pass, by the assets' own pure functions; the chargeback
+    reports are the feedback (the merchant fraud shares use, for each day, only those
+    reported before it began)."""
     from fraud_assets.contract.currency import usd_rates_on
     from fraud_assets.logic.features import build_features, rates_frame
 
     days = [r[0] for r in tx.select(F.to_date("transaction_date")).distinct().collect()]
     rates = rates_frame(spark, {d: usd_rates_on(d) for d in days})
-    return build_features(tx, rates)
+    facts = tx.select("transaction_id", "transaction_date", "customer_id", "merchant_name")
+    feedback = reports.withColumn("source", F.lit("chargeback")).join(
+        facts, "transaction_id", "left"
+    )
+    return build_features(tx, rates, feedback=feedback)
 
 
 def evaluate(
@@ -184,8 +190,7 @@ def evaluate(
 
         t0 = time.perf_counter()
         day = F.to_date("transaction_date")
-        cutoff = dt.datetime.combine(config.test_days[0], dt.time())
-        labels = ml.labels_known_before(spark.createDataFrame(reports), cutoff)
+        labels = ml.labels_known_before(spark.createDataFrame(reports), config.test_days[0])
         train_rows = ml.labelled(
             features.where(day.between(config.train_days[0], config.train_days[-1])), labels
         ).cache()

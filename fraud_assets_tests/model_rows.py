@@ -35,6 +35,8 @@ BASE: dict[str, pa.DataType] = {
     "amount_zscore_30d": pa.float64(),
     "prev_country": pa.string(),
     "prev_gap_seconds": pa.float64(),
+    "day": pa.date32(),
+    "expected_max_amount": pa.decimal128(12, 2),
 }
 SIGNALS = ("hist_std_usd_30d", *[f for f in MODEL_FEATURES if f not in BASE])
 
@@ -66,6 +68,8 @@ def feature_rows(day: dt.date, n: int, fraud: set[int], seed: int = 0) -> pa.Tab
         "amount_zscore_30d": [0.0] * n,
         "prev_country": ["US"] * n,
         "prev_gap_seconds": [86_400.0] * n,
+        "day": [day] * n,
+        "expected_max_amount": [None] * n,
     }
     table = {}
     for name in dict.fromkeys([*BASE, *SIGNALS]):
@@ -92,6 +96,7 @@ def write_feedback(lake, day: dt.date, reports: list[tuple[str, bool, dt.datetim
             "transaction_id": pa.array(ids, pa.string()),
             "is_fraud": pa.array(flags, pa.bool_()),
             "reported_at": pa.array(at, pa.timestamp("us")),
+            "source": pa.array(["chargeback"] * len(ids), pa.string()),
         }
     )
     with lake.replace_partition("fraud_feedback", day) as folder:

@@ -28,18 +28,26 @@ def test_every_asset_is_daily_partitioned_and_documented():
         assert "dagster/column_schema" in spec.metadata or key == "fraud_alerts"
 
 
-def test_features_declare_the_30_day_lookback():
+def test_features_declare_their_lookback_and_read_only_earlier_labels():
     spec = defs.resolve_assets_def("fraud_features").specs_by_key[dg.AssetKey("fraud_features")]
-    (dep,) = [d for d in spec.deps if d.asset_key == dg.AssetKey("s3_partitioned_parquet")]
-    assert isinstance(dep.partition_mapping, dg.TimeWindowPartitionMapping)
-    assert (dep.partition_mapping.start_offset, dep.partition_mapping.end_offset) == (-30, 0)
+    offsets = {
+        d.asset_key.to_user_string(): (
+            d.partition_mapping.start_offset,
+            d.partition_mapping.end_offset,
+        )
+        for d in spec.deps
+        if isinstance(d.partition_mapping, dg.TimeWindowPartitionMapping)
+    }
+    # 30 days of card history; merchant windows of 30 days ending 7 days before the day;
+    # labels only from days before the scored day (the availability rule).
+    assert offsets == {"s3_partitioned_parquet": (-37, 0), "fraud_feedback": (-37, -1)}
 
 
 def test_each_asset_carries_a_blocking_check():
     checks = {
         k.asset_key.to_user_string(): k.name for k in defs.resolve_asset_graph().asset_check_keys
     }
-    assert set(CHAIN) <= set(checks)
+    assert set(checks) == {*CHAIN, "fraud_feedback", "fraud_model"}
 
 
 def test_the_daily_job_and_schedule_exist():
@@ -78,7 +86,9 @@ def test_prod_uses_the_emr_step_launcher_and_secrets_only_from_the_environment()
 
 def test_the_daily_job_runs_the_assets_and_their_own_checks_not_the_freshness_check():
     job = defs.resolve_job_def("daily_fraud_detection")
-    assert sorted(n.name for n in job.graph.node_defs) == sorted(CHAIN)
+    assert sorted(n.name for n in job.graph.node_defs) == sorted(
+        [*CHAIN, "fraud_feedback", "customer_profiles"]
+    )
     checks = {
         k.name
         for k in job.asset_layer.asset_graph.asset_check_keys

@@ -14,7 +14,10 @@ daily_fraud_detection = dg.define_asset_job(
     description="Load a UTC day from the landing feed, export it to the lake, compute features and alerts.",
     # The assets and the checks they return; the freshness check on fraud_alerts runs on
     # its own sensor, not at the end of every run (or a backfill would report itself late).
-    selection=dg.AssetSelection.groups("ingest", "lake", "detection")
+    selection=(
+        dg.AssetSelection.groups("ingest", "lake", "detection")
+        | dg.AssetSelection.assets("fraud_feedback", "customer_profiles")
+    )
     - dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("fraud_alerts"), "freshness_check")),
     partitions_def=daily_partitions,
     executor_def=dg.in_process_executor,

@@ -137,17 +137,17 @@ def build_pipeline(features: tuple[str, ...], params: ModelParams) -> Pipeline:
     return Pipeline(stages=[preparation(features), assembled, *stages])
 
 
-def labels_known_before(reports: DataFrame, cutoff: dt.datetime) -> DataFrame:
-    """(transaction_id, is_fraud) from reports (transaction_id, is_fraud, reported_at)
-    made before `cutoff`; the latest report of a transaction wins (a reversal too).
+def labels_known_before(reports: DataFrame, day: dt.date) -> DataFrame:
+    """(transaction_id, is_fraud) usable for `day`, from reports (transaction_id, is_fraud,
+    reported_at[, source]): the one availability rule of fraud_assets/logic/labels.py
+    (reported before `day` began; the latest report wins, a reversal too)."""
+    from fraud_assets.logic.labels import labels_available_on
 
-    The availability rule: a label may be used for day D only if reported before D began.
-    """
-    latest = F.max_by(F.col("is_fraud"), F.struct("reported_at", "is_fraud"))
-    return (
-        reports.where(F.col("reported_at") < F.lit(cutoff))
-        .groupBy("transaction_id")
-        .agg(latest.alias("is_fraud"))
+    if "source" not in reports.columns:
+        reports = reports.withColumn("source", F.lit(None).cast("string"))
+    reports = reports.select("transaction_id", "is_fraud", "reported_at", "source")
+    return labels_available_on(reports.sparkSession, reports, day).select(
+        "transaction_id", "is_fraud"
     )
 
 

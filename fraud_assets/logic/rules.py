@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-RULES_VERSION = "rules-v1"
+RULES_VERSION = "rules-v2"  # v2: PROFILE_DEVIATION added
 
 
 @dataclass(frozen=True)
@@ -94,5 +94,29 @@ def geographic_anomaly() -> RuleOutcome:
             F.col("prev_country"),
             F.col("prev_gap_seconds") / 3600,
             F.col("location_country"),
+        ),
+    )
+
+
+@rule("PROFILE_DEVIATION")
+def profile_deviation() -> RuleOutcome:
+    """The seed's deviation rule, only where the customer has a KYC expected maximum
+    (customer_profiles.expected_max_amount, USD): z > 4 or amount > 2x the expected maximum
+    is critical: 30; z > 3 or amount > the expected maximum is an anomaly: 15. z is the
+    card's 30-day z-score (amount_zscore_30d; not evaluable counts as 0)."""
+    expected = F.col("expected_max_amount")
+    z = F.coalesce(F.col("amount_zscore_30d"), F.lit(0.0))
+    amount = F.col("amount_usd")
+    critical = expected.isNotNull() & ((z > 4) | (amount > 2 * expected))
+    anomaly = expected.isNotNull() & ((z > 3) | (amount > expected))
+    return RuleOutcome(
+        F.when(critical, 30).when(anomaly, 15).otherwise(0),
+        F.format_string(
+            "%s deviation from the customer's profile: amount %s USD against an expected "
+            "maximum of %s USD, z = %.1f",
+            F.when(critical, F.lit("critical")).otherwise(F.lit("amount")),
+            F.format_number("amount_usd", 2),
+            F.format_number(expected, 2),
+            z,
         ),
     )

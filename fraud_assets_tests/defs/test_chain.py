@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fraud_assets.demo import GeneratorConfig, generate
+from fraud_assets.logic.rules import RULES_VERSION
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets_tests.conftest import reset_database
 from fraud_assets_tests.defs.pipeline import run_day, use_folders
@@ -59,7 +60,7 @@ def test_every_day_succeeds_with_its_checks(chain):
     for result in chain["results"]:
         assert result.success
         evaluations = result.get_asset_check_evaluations()
-        assert len(evaluations) == 8 and all(e.passed for e in evaluations)
+        assert len(evaluations) == 9 and all(e.passed for e in evaluations)
 
 
 @pytest.mark.parametrize("day", DAYS)
@@ -104,7 +105,7 @@ def test_alerts_in_postgres_are_the_days_medium_and_above(chain, day):
         "SELECT rules_version, dagster_run_id, status, array_length(rules_triggered, 1) FROM fraud_alerts WHERE transaction_id = %s",
         (stored[0],),
     )[0]
-    assert row[0] == "rules-v1" and len(row[1]) == 36 and row[2] == "PENDING" and row[3] >= 1
+    assert row[0] == RULES_VERSION and len(row[1]) == 36 and row[2] == "PENDING" and row[3] >= 1
 
 
 def test_planted_frauds_fire_the_rules_written_for_them(chain):

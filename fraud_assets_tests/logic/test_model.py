@@ -68,7 +68,7 @@ def test_labels_follow_the_availability_rule_and_the_latest_report_wins(spark):
         ],
         "transaction_id string, is_fraud boolean, reported_at timestamp",
     )
-    known = ml.labels_known_before(reports, dt.datetime(2025, 3, 7))
+    known = ml.labels_known_before(reports, dt.date(2025, 3, 7))
     assert {r["transaction_id"]: r["is_fraud"] for r in known.collect()} == {
         "T1": False,
         "T2": True,

@@ -23,67 +23,67 @@ from fraud_assets.defs.detection.checks import (
     rate_result,
     references_result,
 )
-from fraud_assets.defs.detection.lake_inputs import (
-    DAILY_STATS,
-    load_range_inputs,
-    write_days,
+from fraud_assets.defs.detection.feature_build import (
+    FEATURES_LOOKBACK_DAYS,
+    FeaturesConfig,
+    write_feature_days,
 )
+from fraud_assets.defs.detection.lake_inputs import load_range_inputs, write_days
 from fraud_assets.defs.detection.model_scoring import models_for_days, score_days
 from fraud_assets.defs.metadata import OWNERS, column_schema, per_day_table
-from fraud_assets.logic.features import (
-    FEATURE_COLUMNS,
-    HISTORY_DAYS,
-    build_features,
-    customer_daily_stats,
-    utc_day,
-    with_amount_usd,
-)
+from fraud_assets.logic.features import FEATURE_COLUMNS, utc_day
 from fraud_assets.logic.rules import RULES, RULES_VERSION
 from fraud_assets.logic.scoring import levels_at_or_above
 from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.postgres import PostgresResource
 
-# fraud_features for day D reads the lake's days D-30..D (D-1's last hour for velocity,
-# the 30 days before D for the card's statistics): the UI shows this window.
+# fraud_features for day D reads the lake's days D-37..D (D-1's last hour for velocity,
+# the 30 days before D for the card's statistics, D-37..D-8 for the merchant windows with
+# the default 7-day delay): the UI shows this window.
 LOOKBACK = dg.TimeWindowPartitionMapping(
-    start_offset=-HISTORY_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True
+    start_offset=-FEATURES_LOOKBACK_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True
+)
+# Labels reported before D (the merchant windows' fraud counts): fraud_feedback D-37..D-1.
+FEEDBACK_LOOKBACK = dg.TimeWindowPartitionMapping(
+    start_offset=-FEATURES_LOOKBACK_DAYS, end_offset=-1, allow_nonexistent_upstream_partitions=True
 )
 
 
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    ins={"s3_partitioned_parquet": dg.AssetIn(partition_mapping=LOOKBACK, dagster_type=dg.Nothing)},
+    ins={
+        "s3_partitioned_parquet": dg.AssetIn(partition_mapping=LOOKBACK, dagster_type=dg.Nothing),
+        "fraud_feedback": dg.AssetIn(partition_mapping=FEEDBACK_LOOKBACK, dagster_type=dg.Nothing),
+    },
     group_name="detection",
     kinds={"pyspark", "parquet"},
     owners=OWNERS,
     description=(
-        "One row per transaction of the UTC day with what the five rules need: USD amount, "
+        "One row per transaction of the UTC day with what the rules need (USD amount, "
         "local hour, 60-minute velocity across midnight, the card's 30-day mean and sample "
-        "stddev before the day, and its previous transaction's country and gap. Also leaves "
-        "one `customer_daily` row per card for later days, so history stays cheap."
+        "stddev before the day, its previous transaction's country and gap, KYC expected "
+        "maximum) and the model's features (card windows of 1/7/30 days, merchant fraud "
+        "share over windows ending 7 days before the day from labels reported before it, "
+        "calendar); docs/features.md. Also leaves one `customer_daily` row per card and one "
+        "`merchant_daily` row per merchant for later days, so history stays cheap."
     ),
     metadata={"dagster/column_schema": column_schema(FEATURE_COLUMNS)},
     check_specs=[FEATURES_CHECK],
 )
 def fraud_features(
     context: dg.AssetExecutionContext,
+    config: FeaturesConfig,
     pyspark: LazyPySparkResource,
     pyspark_step_launcher: dg.ResourceParam[Any],
     lake: LakeResource,
+    postgres: PostgresResource,
 ) -> dg.MaterializeResult:
     days = partition_days(context)
     spark = pyspark.spark_session
-    inputs = load_range_inputs(spark, lake, days)
-    # The days' own per-card rows feed both their features and later days: computed once.
-    daily = customer_daily_stats(with_amount_usd(inputs.tx, inputs.rates)).cache()
-    features = build_features(inputs.tx, inputs.rates, inputs.tail, inputs.history, own_stats=daily)
-    sources = {d: {"source_version": v} for d, v in inputs.source_versions.items()}
-    day = utc_day(F.col("transaction_date"))
-    write_days(features, lake, "fraud_features", days, day, "transaction_id", sources)
-    write_days(daily, lake, DAILY_STATS, days, F.col("stats_day"), "customer_id", sources)
-    daily.unpersist()
+    inputs = load_range_inputs(spark, lake, days, config.merchant_delay_days)
+    write_feature_days(spark, lake, postgres, days, inputs, config.merchant_delay_days)
 
     manifests = {d: lake.manifest("fraud_features", d) for d in days}
     expected = {d: lake.manifest("transactions", d).rows for d in days}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
@@ -11,15 +12,25 @@ from pyspark.sql import functions as F
 
 from fraud_assets.contract.currency import usd_rates_on
 from fraud_assets.logic.features import (
+    CUSTOMER_DAILY_LAYOUT,
     VELOCITY_WINDOW_SECONDS,
     customer_daily_stats,
     history_days,
     rates_frame,
     with_amount_usd,
 )
+from fraud_assets.logic.labels import FEEDBACK_SCHEMA
+from fraud_assets.logic.merchant_features import (
+    DEFAULT_MERCHANT_DELAY_DAYS,
+    MERCHANT_DAILY_LAYOUT,
+    merchant_daily_stats,
+    merchant_history_span,
+)
 from fraud_assets.resources.lake import LakeResource
 
 DAILY_STATS = "customer_daily"
+MERCHANT_DAILY = "merchant_daily"
+FEEDBACK = "fraud_feedback"
 # Files per day of a Spark dataset: one per core keeps a 1M-row day's write parallel.
 FILES_PER_DAY = 2
 
@@ -34,7 +45,9 @@ class RangeInputs:
     rates: DataFrame  # FX of the days, their tail and their history
     source_versions: dict[dt.date, str]  # lake version of each day's transactions
     tail: DataFrame | None
-    history: DataFrame | None
+    history: DataFrame | None  # customer_daily rows of the 30 days before the range
+    merchant_history: DataFrame | None  # merchant_daily rows the merchant windows reach
+    feedback: DataFrame | None  # fraud_feedback rows reported before the last day
     notes: dict = field(default_factory=dict)
 
 
@@ -42,9 +55,58 @@ def _paths(lake: LakeResource, dataset: str, days: list[dt.date]) -> list[str]:
     return [p for p in (lake.spark_path(dataset, d) for d in days) if p is not None]
 
 
-def load_range_inputs(spark: SparkSession, lake: LakeResource, days: list[dt.date]) -> RangeInputs:
-    """One read of the range's transactions, the last hour before it, and the per-card
-    daily rows of the 30 days before it (recomputed where stale or missing)."""
+def _daily_rows(
+    spark: SparkSession,
+    lake: LakeResource,
+    dataset: str,
+    layout: int,
+    days: list[dt.date],
+    compute: Callable[[DataFrame], DataFrame],
+    rates: DataFrame,
+) -> tuple[DataFrame | None, dict]:
+    """The daily aggregate rows (`customer_daily` or `merchant_daily`) of `days`.
+
+    A day's rows written from an older version of that day's transactions, or with an older
+    column layout, are stale: they are recomputed from the raw partition instead of trusted.
+    """
+    fresh, stale, missing = [], [], []
+    for h in days:
+        raw = lake.manifest("transactions", h)
+        if raw is None:
+            missing.append(h)
+            continue
+        stats = lake.manifest(dataset, h)
+        if (
+            stats is not None
+            and stats.extra.get("source_version") == raw.version
+            and stats.extra.get("layout", 1) == layout
+        ):
+            fresh.append(h)
+        else:
+            stale.append(h)
+    frames = []
+    if fresh:
+        frames.append(spark.read.parquet(*_paths(lake, dataset, fresh)))
+    if stale:
+        raw_stale = spark.read.parquet(*_paths(lake, "transactions", stale))
+        frames.append(compute(with_amount_usd(raw_stale, rates)))
+    rows = None
+    for f in frames:
+        rows = f if rows is None else rows.unionByName(f)
+    notes = {"used": len(fresh) + len(stale), "recomputed": [d.isoformat() for d in stale]}
+    notes["missing"] = len(missing)
+    return rows, notes
+
+
+def load_range_inputs(
+    spark: SparkSession,
+    lake: LakeResource,
+    days: list[dt.date],
+    merchant_delay_days: int = DEFAULT_MERCHANT_DELAY_DAYS,
+) -> RangeInputs:
+    """One read of the range's transactions, the last hour before it, the per-card daily
+    rows of the 30 days before it, the per-merchant daily rows its merchant windows reach
+    (recomputed where stale or missing) and the labels reported before its last day."""
     versions = {}
     for day in days:
         manifest = lake.manifest("transactions", day)
@@ -54,10 +116,18 @@ def load_range_inputs(spark: SparkSession, lake: LakeResource, days: list[dt.dat
                 f"materialize s3_partitioned_parquet for {day} first"
             )
         versions[day] = manifest.version
-    first = days[0]
+    first, last = days[0], days[-1]
     tx = spark.read.parquet(*_paths(lake, "transactions", days))
     earlier = history_days(first)
-    rates = rates_frame(spark, {d: usd_rates_on(d) for d in [*earlier, *days]})
+    reach, _ = merchant_history_span(merchant_delay_days)
+    merchant_days = [
+        first - dt.timedelta(days=i)
+        for i in range(reach, 0, -1)
+        if first - dt.timedelta(days=i) <= last - dt.timedelta(days=merchant_delay_days + 1)
+    ]
+    rates = rates_frame(
+        spark, {d: usd_rates_on(d) for d in sorted({*earlier, *merchant_days, *days})}
+    )
 
     previous = lake.spark_path("transactions", first - dt.timedelta(days=1))
     tail = None
@@ -67,36 +137,39 @@ def load_range_inputs(spark: SparkSession, lake: LakeResource, days: list[dt.dat
         )
         tail = spark.read.parquet(previous).where(F.col("transaction_date") >= F.lit(since))
 
-    # A day's per-card row written from an older version of that day's transactions is
-    # stale: it is recomputed from the raw partition instead of trusted.
-    fresh, stale, missing = [], [], []
-    for h in earlier:
-        raw = lake.manifest("transactions", h)
-        if raw is None:
-            missing.append(h)
-            continue
-        stats = lake.manifest(DAILY_STATS, h)
-        if stats is not None and stats.extra.get("source_version") == raw.version:
-            fresh.append(h)
-        else:
-            stale.append(h)
-    frames = []
-    if fresh:
-        frames.append(spark.read.parquet(*_paths(lake, DAILY_STATS, fresh)))
-    if stale:
-        raw_stale = spark.read.parquet(*_paths(lake, "transactions", stale))
-        frames.append(customer_daily_stats(with_amount_usd(raw_stale, rates)))
-    history = None
-    for f in frames:
-        history = f if history is None else history.unionByName(f)
+    history, customer_notes = _daily_rows(
+        spark, lake, DAILY_STATS, CUSTOMER_DAILY_LAYOUT, earlier, customer_daily_stats, rates
+    )
+    merchant_history, merchant_notes = _daily_rows(
+        spark,
+        lake,
+        MERCHANT_DAILY,
+        MERCHANT_DAILY_LAYOUT,
+        merchant_days,
+        merchant_daily_stats,
+        rates,
+    )
+    # Labels reported on the days the merchant windows can still learn about, up to the
+    # day before the last day (each day then keeps only those reported before it began).
+    report_days = [first - dt.timedelta(days=i) for i in range(reach, -len(days) + 1, -1)]
+    feedback_paths = _paths(lake, FEEDBACK, report_days)
+    feedback = (
+        spark.read.schema(FEEDBACK_SCHEMA).parquet(*feedback_paths) if feedback_paths else None
+    )
     notes = {
         "days": len(days),
-        "history_days_used": len(fresh) + len(stale),
-        "history_days_recomputed": [d.isoformat() for d in stale],
-        "history_days_missing": len(missing),
+        "history_days_used": customer_notes["used"],
+        "history_days_recomputed": customer_notes["recomputed"],
+        "history_days_missing": customer_notes["missing"],
+        "merchant_days_used": merchant_notes["used"],
+        "merchant_days_recomputed": merchant_notes["recomputed"],
+        "merchant_days_missing": merchant_notes["missing"],
+        "merchant_delay_days": merchant_delay_days,
+        "feedback_days_present": len(feedback_paths),
+        "feedback_days_missing": len(report_days) - len(feedback_paths),
         "previous_day_present": previous is not None,
     }
-    return RangeInputs(tx, rates, versions, tail, history, notes)
+    return RangeInputs(tx, rates, versions, tail, history, merchant_history, feedback, notes)
 
 
 def write_days(

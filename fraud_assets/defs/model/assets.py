@@ -29,10 +29,16 @@ from fraud_assets.resources.lake import LakeResource
 WINDOW_DAYS = 7
 LABEL_DELAY_DAYS = 7
 
-# fraud_model for D reads fraud_features of D-14 .. D-8 (the UI shows this window).
+# fraud_model for D reads fraud_features of D-14 .. D-8 and the labels reported on
+# D-14 .. D-1 (the UI shows both windows).
 FEATURE_WINDOW = dg.TimeWindowPartitionMapping(
     start_offset=-(WINDOW_DAYS + LABEL_DELAY_DAYS),
     end_offset=-(LABEL_DELAY_DAYS + 1),
+    allow_nonexistent_upstream_partitions=True,
+)
+LABEL_WINDOW = dg.TimeWindowPartitionMapping(
+    start_offset=-(WINDOW_DAYS + LABEL_DELAY_DAYS),
+    end_offset=-1,
     allow_nonexistent_upstream_partitions=True,
 )
 
@@ -82,7 +88,7 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
     rows = (
         ml.labelled(
             spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in present]),
-            ml.labels_known_before(reports, cutoff),
+            ml.labels_known_before(reports, day),
         )
         .withColumn("_day", F.to_date("transaction_date"))
         .cache()
@@ -150,7 +156,10 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    ins={"fraud_features": dg.AssetIn(partition_mapping=FEATURE_WINDOW, dagster_type=dg.Nothing)},
+    ins={
+        "fraud_features": dg.AssetIn(partition_mapping=FEATURE_WINDOW, dagster_type=dg.Nothing),
+        "fraud_feedback": dg.AssetIn(partition_mapping=LABEL_WINDOW, dagster_type=dg.Nothing),
+    },
     group_name="model",
     kinds={"pyspark", "spark_ml"},
     owners=OWNERS,

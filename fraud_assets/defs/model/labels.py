@@ -7,9 +7,8 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from fraud_assets.defs.detection.lake_inputs import FEEDBACK
 from fraud_assets.resources.lake import LakeResource
-
-FEEDBACK = "fraud_feedback"
 
 
 def feedback_reports(
@@ -21,5 +20,5 @@ def feedback_reports(
     if not paths:
         return None
     return spark.read.parquet(*paths).select(
-        "transaction_id", F.col("is_fraud").cast("boolean"), "reported_at"
+        "transaction_id", F.col("is_fraud").cast("boolean"), "reported_at", "source"
     )
