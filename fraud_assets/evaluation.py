@@ -203,7 +203,11 @@ def evaluate(
         t0 = time.perf_counter()
         test = features.where(day.between(config.test_days[0], config.test_days[-1]))
         scored = score_transactions(test).select(
-            "transaction_id", "customer_id", day.alias("day"), "rule_score", *MODEL_FEATURES
+            "transaction_id",
+            "customer_id",
+            day.alias("day"),
+            "rule_score",
+            *dict.fromkeys([*MODEL_FEATURES, *RAW_FEATURES]),
         )
         scored = ml.score(learned.pipeline, scored).withColumnRenamed(ml.PROBABILITY, "learned")
         scored = ml.score(baseline.pipeline, scored).withColumnRenamed(ml.PROBABILITY, "lr_raw")
