@@ -13,6 +13,7 @@ from fraud_assets.defs.model.assets import fraud_model
 from fraud_assets.defs.model.jobs import fraud_model_training
 from fraud_assets.defs.ops.freshness import ALERTS_FRESHNESS_CHECKS, fraud_alerts_freshness_sensor
 from fraud_assets.defs.ops.sensors import report_failed_checks, report_run_failures
+from fraud_assets.defs.profiles.assets import customer_profiles_asset
 from fraud_assets.defs.retention.jobs import postgres_retention, postgres_retention_daily
 from fraud_assets.environments import current_environment, resources_for
 
@@ -22,6 +23,7 @@ ASSETS = [
     fraud_feedback,
     fraud_features,
     fraud_alerts,
+    customer_profiles_asset,
 ]
 MODEL_ASSETS = [fraud_model]
 # Written by people and other systems, only read by the pipeline.

@@ -26,6 +26,7 @@ from fraud_assets.defs.detection.checks import (
 from fraud_assets.defs.detection.feature_build import (
     FEATURES_LOOKBACK_DAYS,
     FeaturesConfig,
+    model_feature_nulls,
     write_feature_days,
 )
 from fraud_assets.defs.detection.lake_inputs import load_range_inputs, write_days
@@ -101,7 +102,9 @@ def fraud_features(
                 for k, v in inputs.notes.items()
             },
         },
-        check_results=[features_cover_days_result(written, expected)],
+        check_results=[
+            features_cover_days_result(written, expected, model_feature_nulls(lake, days))
+        ],
     )
 
 

@@ -25,9 +25,12 @@ ALERTS_CHECK = dg.AssetCheckSpec(
 )
 
 
-def features_cover_days_result(features: DataFrame, expected_rows: dict) -> dg.AssetCheckResult:
+def features_cover_days_result(
+    features: DataFrame, expected_rows: dict, model_nulls: dict | None = None
+) -> dg.AssetCheckResult:
     """Per day: as many feature rows as transactions, one per id, required features set,
-    value ranges held (velocity >= 1, local hour 0-23, history count >= 0)."""
+    value ranges held (velocity >= 1, local hour 0-23, history count >= 0), and no NULL in
+    a model feature (`model_nulls`: day -> {column: NULLs}, from the files' footers)."""
     rows = (
         features.groupBy(F.to_date("transaction_date").alias("day"))
         .agg(
@@ -64,6 +67,11 @@ def features_cover_days_result(features: DataFrame, expected_rows: dict) -> dg.A
                 "distinct_ids": got[1],
                 "missing_required": got[2],
                 "out_of_range": got[3],
+            }
+    for day, nulls in sorted((model_nulls or {}).items()):
+        if any(nulls.values()):
+            problems.setdefault(day.isoformat(), {})["model_feature_nulls"] = {
+                c: n for c, n in nulls.items() if n
             }
     return dg.AssetCheckResult(
         check_name=FEATURES_CHECK.name,

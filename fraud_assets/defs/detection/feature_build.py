@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -19,6 +20,7 @@ from fraud_assets.defs.detection.lake_inputs import (
 from fraud_assets.logic.features import (
     CUSTOMER_DAILY_LAYOUT,
     HISTORY_DAYS,
+    MODEL_FEATURES,
     build_features,
     customer_daily_stats,
     utc_day,
@@ -105,3 +107,25 @@ def write_feature_days(
     )
     daily.unpersist()
     merchant.unpersist()
+
+
+def model_feature_nulls(lake: LakeResource, days: list[dt.date]) -> dict[dt.date, dict[str, int]]:
+    """NULLs per model feature and day, from the Parquet footers' statistics: no data is
+    read back (a file without statistics for a column counts as -1, i.e. unknown)."""
+    out = {}
+    for day in days:
+        folder = lake.local_partition("fraud_features", day)
+        counts = dict.fromkeys(MODEL_FEATURES, 0)
+        for path in sorted(folder.glob("*.parquet")) if folder else []:
+            meta = pq.ParquetFile(path).metadata
+            names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+            for g in range(meta.num_row_groups):
+                group = meta.row_group(g)
+                for c in MODEL_FEATURES:
+                    stats = group.column(names.index(c)).statistics if c in names else None
+                    if stats is None or not stats.has_null_count:
+                        counts[c] = -1
+                    elif counts[c] >= 0:
+                        counts[c] += stats.null_count
+        out[day] = counts
+    return out
