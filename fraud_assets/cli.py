@@ -9,6 +9,7 @@ fraud-assets db up|migrate|status|stop
 fraud-assets ui             Dagster UI and daemon on 127.0.0.1
 fraud-assets alerts review|history   an analyst's decision on an alert, and its trail
 fraud-assets emr ...        package, create-cluster, submit, status, terminate (docs/emr.md)
+fraud-assets evaluate       time-split evaluation of the scores on generated data
 """
 
 from __future__ import annotations
@@ -185,6 +186,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from fraud_assets.evaluation import main as evaluate_main
+
+    return evaluate_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fraud-assets",
@@ -241,6 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     from fraud_assets.review import add_alerts_parser
 
     add_alerts_parser(sub)
+
+    ev = sub.add_parser("evaluate", help="time-split evaluation on generated data (docs/model.md)")
+    ev.add_argument("--start", type=_date, default=dt.date(2025, 1, 1))
+    volume(ev, 35)
+    ev.set_defaults(per_day=3000, func=cmd_evaluate)
     return parser
 
 

@@ -9,6 +9,8 @@ from fraud_assets.defs.feedback.assets import chargeback_feed, fraud_alert_revie
 from fraud_assets.defs.ingest.assets import postgres_transactions
 from fraud_assets.defs.jobs import daily_fraud_detection, daily_fraud_detection_schedule
 from fraud_assets.defs.lake.assets import s3_partitioned_parquet
+from fraud_assets.defs.model.assets import fraud_model
+from fraud_assets.defs.model.jobs import fraud_model_training
 from fraud_assets.defs.ops.freshness import ALERTS_FRESHNESS_CHECKS, fraud_alerts_freshness_sensor
 from fraud_assets.defs.ops.sensors import report_failed_checks, report_run_failures
 from fraud_assets.defs.profiles.assets import customer_profiles_asset
@@ -23,13 +25,14 @@ ASSETS = [
     fraud_alerts,
     customer_profiles_asset,
 ]
+MODEL_ASSETS = [fraud_model]
 # Written by people and other systems, only read by the pipeline.
 EXTERNAL_SOURCES = [fraud_alert_reviews, chargeback_feed]
 
 defs = dg.Definitions(
-    assets=[*ASSETS, *EXTERNAL_SOURCES],
+    assets=[*ASSETS, *MODEL_ASSETS, *EXTERNAL_SOURCES],
     asset_checks=ALERTS_FRESHNESS_CHECKS,
-    jobs=[daily_fraud_detection, postgres_retention],
+    jobs=[daily_fraud_detection, postgres_retention, fraud_model_training],
     schedules=[daily_fraud_detection_schedule, postgres_retention_daily],
     sensors=[report_run_failures, report_failed_checks, fraud_alerts_freshness_sensor],
     resources=resources_for(current_environment()),

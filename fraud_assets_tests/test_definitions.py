@@ -47,7 +47,7 @@ def test_each_asset_carries_a_blocking_check():
     checks = {
         k.asset_key.to_user_string(): k.name for k in defs.resolve_asset_graph().asset_check_keys
     }
-    assert set(checks) == {*CHAIN, "fraud_feedback"}
+    assert set(checks) == {*CHAIN, "fraud_feedback", "fraud_model"}
 
 
 def test_the_daily_job_and_schedule_exist():

@@ -77,7 +77,7 @@ def _incoming_table(alerts: pa.Table, run_id: str) -> pa.Table:
             "amount_usd": col("amount_usd"),
             "merchant_name": col("merchant_name"),
             "location_country": col("location_country"),
-            "alert_type": pa.array(["RULES"] * n, pa.string()),
+            "alert_type": col("alert_type", "RULES"),
             "rules_triggered": pa.array(rules, pa.string()),
             "rule_score": col("rule_score"),
             "model_score": col("model_score", None, pa.float64()),

@@ -62,3 +62,61 @@ def score_transactions(features: DataFrame) -> DataFrame:
 
 def _score_column(rule_name: str) -> str:
     return f"score_{rule_name.lower()}"
+
+
+RULES_ONLY = "rules only: no promoted model"
+RULES_AND_MODEL = "rules + model"
+
+
+def combine_with_model(scored: DataFrame, model=None) -> DataFrame:
+    """Adds model_score, model_version, model_top_features and scoring_mode to rows of
+    `score_transactions`, and sets fraud_score = max(rule_score, model_score).
+
+    The documented combination: each score stands on its own scale (rule points capped at
+    100; the model's estimated probability of fraud x 100), and the higher one decides
+    the risk level, so the model can raise a transaction's level but never lowers what
+    the five rules said. `model` (a `fraud_assets.logic.model.ScoringModel`) None is the
+    cold start: rules only, and `scoring_mode` says so.
+    """
+    from fraud_assets.logic import model as ml
+
+    if model is None:
+        out = (
+            scored.withColumn("model_score", F.lit(None).cast("decimal(5,2)"))
+            .withColumn("model_version", F.lit(None).cast("string"))
+            .withColumn("model_top_features", F.array().cast("array<string>"))
+            .withColumn("scoring_mode", F.lit(RULES_ONLY))
+        )
+    else:
+        out = (
+            ml.score(model.pipeline, scored)
+            .withColumn("model_score", ml.model_score(F.col(ml.PROBABILITY)))
+            .withColumn("model_version", F.lit(model.version))
+            .withColumn("model_top_features", ml.top_features(model.explainer))
+            .withColumn("scoring_mode", F.lit(RULES_AND_MODEL))
+            .drop(ml.PROBABILITY)
+            .withColumn(
+                "fraud_score",
+                F.greatest(
+                    F.col("rule_score").cast("decimal(5,2)"),
+                    F.coalesce(F.col("model_score"), F.lit(0).cast("decimal(5,2)")),
+                ),
+            )
+            .withColumn("risk_level", risk_level(F.col("fraud_score")))
+            .withColumn(
+                "description",
+                F.concat_ws(
+                    "; ",
+                    F.when(F.col("description") != "", F.col("description")),
+                    F.format_string(
+                        "MODEL %s: %s/100, driven by %s",
+                        F.col("model_version"),
+                        F.col("model_score").cast("string"),
+                        F.array_join(F.col("model_top_features"), ", "),
+                    ),
+                ),
+            )
+        )
+    return out.withColumn(
+        "alert_type", F.when(F.col("model_version").isNull(), "RULES").otherwise("RULES+MODEL")
+    )

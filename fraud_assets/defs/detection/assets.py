@@ -30,10 +30,11 @@ from fraud_assets.defs.detection.feature_build import (
     write_feature_days,
 )
 from fraud_assets.defs.detection.lake_inputs import load_range_inputs, write_days
+from fraud_assets.defs.detection.model_scoring import models_for_days, score_days
 from fraud_assets.defs.metadata import OWNERS, column_schema, per_day_table
 from fraud_assets.logic.features import FEATURE_COLUMNS, utc_day
 from fraud_assets.logic.rules import RULES, RULES_VERSION
-from fraud_assets.logic.scoring import levels_at_or_above, score_transactions
+from fraud_assets.logic.scoring import levels_at_or_above
 from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.postgres import PostgresResource
@@ -151,9 +152,9 @@ def fraud_alerts(
         raise dg.Failure(
             f"no fraud_features partition for {', '.join(map(str, missing))}: materialize it first"
         )
-    features = spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in days])
+    models = models_for_days(lake, days)
     write_days(
-        score_transactions(features),
+        score_days(spark, lake, models),
         lake,
         "scored_transactions",
         days,
@@ -196,6 +197,9 @@ def fraud_alerts(
             "rules_fired": dg.MetadataValue.json({r["rule"]: r["count"] for r in rule_counts}),
             "min_risk_level": config.min_risk_level,
             "rules_version": RULES_VERSION,
+            "model_version_by_day": dg.MetadataValue.json(
+                {d.isoformat(): m.version if m else "none: rules only" for d, m in models.items()}
+            ),
             "alerts_inserted": total("inserted"),
             "alerts_updated": total("updated"),
             "alerts_unchanged": total("unchanged"),

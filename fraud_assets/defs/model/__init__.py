@@ -1,0 +1,1 @@
+"""The learned model: training, versions in the lake, the promotion gate."""
