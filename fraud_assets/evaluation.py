@@ -30,8 +30,8 @@ from pyspark.sql import functions as F
 
 from fraud_assets.contract.schema import AMOUNT_TYPE
 from fraud_assets.logic import model as ml
-from fraud_assets.logic.features import MODEL_FEATURES
 from fraud_assets.logic.metrics import Quality, quality
+from fraud_assets.logic.model_inputs import MODEL_INPUTS
 
 # The evaluation's fixed parameters (docs/model.md shows their table).
 START = dt.date(2025, 1, 1)
@@ -192,9 +192,12 @@ def evaluate(
         day = F.to_date("transaction_date")
         labels = ml.labels_known_before(spark.createDataFrame(reports), config.test_days[0])
         train_rows = ml.labelled(
-            features.where(day.between(config.train_days[0], config.train_days[-1])), labels
+            score_transactions(
+                features.where(day.between(config.train_days[0], config.train_days[-1]))
+            ),
+            labels,
         ).cache()
-        learned = ml.train(train_rows, MODEL_FEATURES, params)
+        learned = ml.train(train_rows, MODEL_INPUTS, params)
         baseline = ml.train(
             train_rows, RAW_FEATURES, ml.ModelParams(kind="logreg", max_iter=100, seed=params.seed)
         )
@@ -207,7 +210,7 @@ def evaluate(
             "customer_id",
             day.alias("day"),
             "rule_score",
-            *dict.fromkeys([*MODEL_FEATURES, *RAW_FEATURES]),
+            *dict.fromkeys([*MODEL_INPUTS, *RAW_FEATURES]),
         )
         scored = ml.score(learned.pipeline, scored).withColumnRenamed(ml.PROBABILITY, "learned")
         scored = ml.score(baseline.pipeline, scored).withColumnRenamed(ml.PROBABILITY, "lr_raw")
@@ -223,7 +226,9 @@ def evaluate(
         learned_score = out["learned"].to_numpy()
         rules = out["rule_score"].to_numpy().astype(float)
         rows = {
-            "learned model (gbt, MODEL_FEATURES)": quality(learned_score, is_fraud, cards, days),
+            "learned model (gbt: MODEL_FEATURES + rule points)": quality(
+                learned_score, is_fraud, cards, days
+            ),
             "rules only (rule_score)": quality(rules, is_fraud, cards, days),
             "logistic regression, raw features": quality(
                 out["lr_raw"].to_numpy(), is_fraud, cards, days
@@ -236,7 +241,7 @@ def evaluate(
         "train_known_frauds": learned.training_frauds,
         "test_rows": out.num_rows,
         "test_frauds": int(is_fraud.sum()),
-        "model_features": len(MODEL_FEATURES),
+        "model_inputs": len(MODEL_INPUTS),
     }
     return EvaluationResult(config, rows, counts, seconds)
 

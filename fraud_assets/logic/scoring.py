@@ -60,6 +60,11 @@ def score_transactions(features: DataFrame) -> DataFrame:
     )
 
 
+def rule_points_column(rule_name: str) -> str:
+    """The column holding one rule's points in scored rows."""
+    return _score_column(rule_name)
+
+
 def _score_column(rule_name: str) -> str:
     return f"score_{rule_name.lower()}"
 

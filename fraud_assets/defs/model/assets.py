@@ -20,8 +20,9 @@ from fraud_assets.defs.metadata import OWNERS, per_day_table
 from fraud_assets.defs.model.checks import PROMOTION_CHECK, promotion_decision, promotion_result
 from fraud_assets.defs.model.labels import FEEDBACK, feedback_reports
 from fraud_assets.logic import model as ml
-from fraud_assets.logic.features import MODEL_FEATURES
 from fraud_assets.logic.metrics import Quality, quality
+from fraud_assets.logic.model_inputs import MODEL_INPUTS
+from fraud_assets.logic.scoring import score_transactions
 from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources import model_store
 from fraud_assets.resources.lake import LakeResource
@@ -87,7 +88,9 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
     cutoff = dt.datetime.combine(day, dt.time())
     rows = (
         ml.labelled(
-            spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in present]),
+            score_transactions(
+                spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in present])
+            ),
             ml.labels_known_before(reports, day),
         )
         .withColumn("_day", F.to_date("transaction_date"))
@@ -98,7 +101,7 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
             kind=config.kind, max_iter=config.max_iter, max_depth=config.max_depth
         )
         try:
-            trained = ml.train(rows.where(F.col("_day") != validation_day), MODEL_FEATURES, params)
+            trained = ml.train(rows.where(F.col("_day") != validation_day), MODEL_INPUTS, params)
         except ValueError as exc:
             return {"promoted": False, "reason": f"not trained: {exc}"}
         validation = rows.where(F.col("_day") == validation_day)
@@ -119,14 +122,14 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
             if (m := lake.manifest(FEEDBACK, d)) is not None
         },
         "params": vars(params),
-        "model_features": MODEL_FEATURES,
+        "model_features": MODEL_INPUTS,
     }
     record = {
         "version": _version(config.kind, day, inputs),
         "day": day.isoformat(),
         "kind": config.kind,
         "params": vars(params),
-        "features": list(MODEL_FEATURES),
+        "features": list(MODEL_INPUTS),
         "training_window": {
             "fit_days": [d.isoformat() for d in fit_days],
             "validation_day": validation_day.isoformat(),
@@ -165,7 +168,8 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
     owners=OWNERS,
     description=(
         "The learned fraud model for scoring day D (Spark MLlib gradient-boosted trees over "
-        "MODEL_FEATURES), trained on the fraud_features of D-14 .. D-8 with the labels "
+        "MODEL_FEATURES and the seed rules' points), trained on the fraud_features of "
+        "D-14 .. D-8 with the labels "
         "reported before D began, validated on D-8, versioned in the lake "
         "(`fraud_model/date=D/_v=<version>/`, record `_model.json`). Promoted "
         "(`fraud_model/_promoted.json`) only if not worse than the promoted model."
@@ -193,7 +197,7 @@ def fraud_model(
             "validation_auc_roc": last.get("auc_roc", float("nan")),
             "validation_average_precision": last.get("average_precision", float("nan")),
             "promoted_version_now": promoted["version"] if promoted else "none (rules only)",
-            "features": dg.MetadataValue.json(list(MODEL_FEATURES)),
+            "features": dg.MetadataValue.json(list(MODEL_INPUTS)),
             "per_day": per_day_table(
                 {
                     d: {k: v.get(k, "-") for k in ("version", "promoted", "reason")}
