@@ -28,7 +28,14 @@ from fraud_assets.defs.detection.lake_inputs import (
     load_range_inputs,
     write_days,
 )
-from fraud_assets.defs.metadata import OWNERS, column_schema, per_day_table
+from fraud_assets.defs.metadata import (
+    ALERTS_COLUMN_SCHEMA,
+    FEATURE_TYPES,
+    OWNERS,
+    alert_volume_table,
+    column_schema,
+    per_day_table,
+)
 from fraud_assets.logic.features import (
     FEATURE_COLUMNS,
     HISTORY_DAYS,
@@ -63,8 +70,10 @@ LOOKBACK = dg.TimeWindowPartitionMapping(
         "stddev before the day, and its previous transaction's country and gap. Also leaves "
         "one `customer_daily` row per card for later days, so history stays cheap."
     ),
-    metadata={"dagster/column_schema": column_schema(FEATURE_COLUMNS)},
+    metadata={"dagster/column_schema": column_schema(FEATURE_COLUMNS, FEATURE_TYPES)},
     check_specs=[FEATURES_CHECK],
+    # The run queue holds a run while another holds the Spark pool (dagster.yaml).
+    pool="spark",
 )
 def fraud_features(
     context: dg.AssetExecutionContext,
@@ -129,8 +138,10 @@ class AlertsConfig(dg.Config):
         "rules_version": RULES_VERSION,
         "rules": dg.MetadataValue.json(list(RULES)),
         "dagster/table_name": "frauddb.public.fraud_alerts",
+        "dagster/column_schema": ALERTS_COLUMN_SCHEMA,
     },
     check_specs=[ALERTS_CHECK, REFERENCES_CHECK, RATE_CHECK],
+    pool="spark",
     retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def fraud_alerts(
@@ -200,6 +211,8 @@ def fraud_alerts(
             "alerts_kept_reviewed_no_longer_produced": total("retired"),
             "per_day": per_day_table({d: vars(s) for d, s in syncs.items()}),
             "scored_path": dg.MetadataValue.path(lake.dataset_uri("scored_transactions")),
+            "alerts_table": "frauddb.public.fraud_alerts",
+            "alert_volume_recent_days": alert_volume_table(postgres, days[-1]),
         },
         check_results=[
             alerts_consistency_result(alerts),
