@@ -31,7 +31,8 @@ def column_schema(columns: dict[str, str], types: dict[str, str] | None = None) 
     )
 
 
-# Spark types of the fraud_features columns (the lake's Parquet), shown in the UI.
+# Spark types of the fraud_features columns (the lake's Parquet), shown in the UI; columns
+# not listed are strings. Keep in step with fraud_assets/logic/features.py.
 FEATURE_TYPES = {
     "transaction_date": "timestamp",
     "amount": "decimal(12,2)",
@@ -43,7 +44,7 @@ FEATURE_TYPES = {
     "hist_mean_usd_30d": "double",
     "hist_std_usd_30d": "double",
     "amount_zscore_30d": "double",
-    "prev_gap_seconds": "bigint",
+    "prev_gap_seconds": "double",
 }
 
 # PostgreSQL fraud_alerts (migration 0001), as analysts query it.
