@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -165,25 +164,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from fraud_assets.local import prepare_local_environment
+    from fraud_assets.ui_command import run_ui
 
-    prepare_local_environment()
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-m",
-        "fraud_assets.definitions",
-        "-h",
-        args.host,
-        "-p",
-        str(args.port),
-    ]
-    print(
-        f"Dagster UI and daemon on http://{args.host}:{args.port} (Ctrl-C stops both)", flush=True
-    )
-    return subprocess.call(command)
+    return run_ui(args.host, args.port)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

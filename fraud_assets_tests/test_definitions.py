@@ -25,7 +25,18 @@ def test_every_asset_is_daily_partitioned_and_documented():
         assert isinstance(spec.partitions_def, dg.DailyPartitionsDefinition)
         assert spec.partitions_def.timezone == "UTC"
         assert spec.description and spec.kinds and spec.owners
-        assert "dagster/column_schema" in spec.metadata or key == "fraud_alerts"
+        assert spec.group_name in {"ingest", "lake", "detection"}
+        schema = spec.metadata["dagster/column_schema"]
+        assert len(schema.columns) >= 18 and all(c.type and c.description for c in schema.columns)
+
+
+def test_spark_assets_share_the_spark_pool():
+    # dagster.yaml gives the pool one slot at run granularity: one Spark run at a time.
+    for key in ("fraud_features", "fraud_alerts"):
+        assert (
+            defs.resolve_assets_def(key).get_op_def_for_asset_key(dg.AssetKey(key)).pool == "spark"
+        )
+    assert defs.resolve_assets_def("postgres_transactions").op.pool is None
 
 
 def test_features_declare_their_lookback_and_read_only_earlier_labels():

@@ -204,6 +204,9 @@ def test_dagster_yaml_reads_credentials_from_env_and_limits_runs(tmp_path: Path)
     assert {"key": "fraud_assets/spark", "value": "true", "limit": 1} in runs[
         "tag_concurrency_limits"
     ]
+    # Runs from the asset graph carry no job tag: the Spark assets' pool holds them in the
+    # queue (run granularity, one slot).
+    assert config["concurrency"]["pools"] == {"granularity": "run", "default_limit": 1}
     assert config["run_monitoring"]["enabled"] is True
     assert config["telemetry"]["enabled"] is False
 

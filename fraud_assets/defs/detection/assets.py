@@ -31,7 +31,14 @@ from fraud_assets.defs.detection.feature_build import (
 )
 from fraud_assets.defs.detection.lake_inputs import load_range_inputs, write_days
 from fraud_assets.defs.detection.model_scoring import models_for_days, score_days
-from fraud_assets.defs.metadata import OWNERS, column_schema, per_day_table
+from fraud_assets.defs.metadata import (
+    ALERTS_COLUMN_SCHEMA,
+    FEATURE_TYPES,
+    OWNERS,
+    alert_volume_table,
+    column_schema,
+    per_day_table,
+)
 from fraud_assets.logic.features import FEATURE_COLUMNS, utc_day
 from fraud_assets.logic.rules import RULES, RULES_VERSION
 from fraud_assets.logic.scoring import levels_at_or_above
@@ -70,8 +77,10 @@ FEEDBACK_LOOKBACK = dg.TimeWindowPartitionMapping(
         "calendar); docs/features.md. Also leaves one `customer_daily` row per card and one "
         "`merchant_daily` row per merchant for later days, so history stays cheap."
     ),
-    metadata={"dagster/column_schema": column_schema(FEATURE_COLUMNS)},
+    metadata={"dagster/column_schema": column_schema(FEATURE_COLUMNS, FEATURE_TYPES)},
     check_specs=[FEATURES_CHECK],
+    # The run queue holds a run while another holds the Spark pool (dagster.yaml).
+    pool="spark",
 )
 def fraud_features(
     context: dg.AssetExecutionContext,
@@ -133,8 +142,10 @@ class AlertsConfig(dg.Config):
         "rules_version": RULES_VERSION,
         "rules": dg.MetadataValue.json(list(RULES)),
         "dagster/table_name": "frauddb.public.fraud_alerts",
+        "dagster/column_schema": ALERTS_COLUMN_SCHEMA,
     },
     check_specs=[ALERTS_CHECK, REFERENCES_CHECK, RATE_CHECK],
+    pool="spark",
     retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def fraud_alerts(
@@ -207,6 +218,8 @@ def fraud_alerts(
             "alerts_kept_reviewed_no_longer_produced": total("retired"),
             "per_day": per_day_table({d: vars(s) for d, s in syncs.items()}),
             "scored_path": dg.MetadataValue.path(lake.dataset_uri("scored_transactions")),
+            "alerts_table": "frauddb.public.fraud_alerts",
+            "alert_volume_recent_days": alert_volume_table(postgres, days[-1]),
         },
         check_results=[
             alerts_consistency_result(alerts),

@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from fraud_assets.defs.metadata import explanation
 from fraud_assets.logic.scoring import RISK_THRESHOLDS
 
 FEATURES_CHECK = dg.AssetCheckSpec(
@@ -82,6 +83,7 @@ def features_cover_days_result(
             "feature_rows": sum(r["rows"] for r in rows),
             "transactions": sum(expected_rows.values()),
             "problem_days": dg.MetadataValue.json(problems),
+            "explanation": explanation(problems, "one complete row per transaction"),
         },
     )
 
@@ -114,6 +116,14 @@ def alerts_consistency_result(alerts: pa.Table) -> dg.AssetCheckResult:
             "inconsistent": len(bad),
             "sample": dg.MetadataValue.json(bad[:10]),
             "duplicated_ids": duplicated,
+            "explanation": explanation(
+                {
+                    k: v
+                    for k, v in {"inconsistent": bad[:10], "duplicated_ids": duplicated}.items()
+                    if v
+                },
+                "scores and levels consistent",
+            ),
         },
     )
 
@@ -156,7 +166,11 @@ def references_result(conn, days: list) -> dg.AssetCheckResult:
         check_name=REFERENCES_CHECK.name,
         passed=not orphans,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"days": len(days), "alerts_without_transaction": dg.MetadataValue.json(orphans)},
+        metadata={
+            "days": len(days),
+            "alerts_without_transaction": dg.MetadataValue.json(orphans),
+            "explanation": explanation(orphans, "every alert references its transaction"),
+        },
     )
 
 
@@ -175,5 +189,6 @@ def rate_result(
             "band": f"{low:.4%} .. {high:.4%}",
             "rates": dg.MetadataValue.json(rates),
             "outside": dg.MetadataValue.json(outside),
+            "explanation": explanation(outside, "every day within the band"),
         },
     )

@@ -15,6 +15,7 @@ from fraud_assets.defs.ingest.checks import (
     QUARANTINE_CHECK,
     contract_result,
     quarantine_rate_result,
+    quarantine_samples,
     upstream_validation,
 )
 from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA, per_day_table
@@ -63,6 +64,7 @@ def load_day(
         "records": feed.table.num_rows,
         "quarantined": sum(reasons.values()),
         "reasons": reasons,
+        "samples": quarantine_samples(result.quarantine),
         "files": [f.rsplit("/", 1)[-1] for f in feed.files],
         "bytes": feed.bytes_read,
         "replaced_rows": load.replaced_rows,

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import dagster as dg
 
+from fraud_assets.defs.metadata import explanation
+
 RECONCILE_CHECK = dg.AssetCheckSpec(
     "reconciles_with_postgres",
     asset="s3_partitioned_parquet",
@@ -35,6 +37,7 @@ def reconcile_result(exports: dict) -> dg.AssetCheckResult:
             "lake_rows": sum(x["manifest"].rows for x in exports.values()),
             "postgres_rows": sum(x["pg_rows"] for x in exports.values()),
             "mismatched_days": dg.MetadataValue.json(mismatches),
+            "explanation": explanation(mismatches, "every day reconciles exactly"),
         },
     )
 
@@ -68,5 +71,9 @@ def location_result(exports: dict, expected_schema) -> dg.AssetCheckResult:
         check_name=LOCATION_CHECK.name,
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"days": len(exports), "problems": dg.MetadataValue.json(problems)},
+        metadata={
+            "days": len(exports),
+            "problems": dg.MetadataValue.json(problems),
+            "explanation": explanation(problems, "schema, path and days as expected"),
+        },
     )
