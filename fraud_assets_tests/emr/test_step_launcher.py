@@ -86,7 +86,7 @@ def aws():
 
 
 @pytest.mark.slow
-def test_submit_runs_the_spark_assets_as_emr_steps(aws, clean_db, tmp_path):
+def test_submit_runs_the_spark_assets_as_emr_steps(aws, clean_db, tmp_path, monkeypatch):
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     secrets = boto3.client("secretsmanager")
@@ -102,17 +102,9 @@ def test_submit_runs_the_spark_assets_as_emr_steps(aws, clean_db, tmp_path):
             to_lake_schema(transactions), folder / "part-00000.parquet", compression="zstd"
         )
 
-    os.environ.update(
-        {
-            "FRAUD_EMR_LOG_URI": f"s3://{BUCKET}/logs/",
-            "FRAUD_EMR_PACKAGE_PREFIX": f"s3://{BUCKET}/{PREFIX}/package/x",
-        }
-    )
-    try:
-        cluster_id = create_cluster()
-    finally:
-        for k in ("FRAUD_EMR_LOG_URI", "FRAUD_EMR_PACKAGE_PREFIX"):
-            os.environ.pop(k)
+    monkeypatch.setenv("FRAUD_EMR_LOG_URI", f"s3://{BUCKET}/logs/")
+    monkeypatch.setenv("FRAUD_EMR_PACKAGE_PREFIX", f"s3://{BUCKET}/{PREFIX}/package/x")
+    cluster_id = create_cluster()
 
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
@@ -146,8 +138,8 @@ def test_submit_runs_the_spark_assets_as_emr_steps(aws, clean_db, tmp_path):
             tmp_path / "emr",
             step_process_env(aws),
             done=lambda: submit.poll() is not None,
-            timeout=540,
-            step_timeout=300,
+            timeout=840,
+            step_timeout=420,
         )
         submit.wait(timeout=120)
     finally:
@@ -202,7 +194,7 @@ def test_submit_runs_the_spark_assets_as_emr_steps(aws, clean_db, tmp_path):
     ]
 
     # What Dagster recorded: the run succeeded with both materializations, read back from S3.
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     with dg.DagsterInstance.get() as instance:
         run = instance.get_run_by_id(alerts[0][3])
         assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
