@@ -89,7 +89,6 @@ def _prod_resources() -> dict[str, Any]:
         "landing": LandingResource(uri=dg.EnvVar("FRAUD_LANDING_URI")),
         "lake": LakeResource(
             uri=dg.EnvVar("FRAUD_LAKE_URI"),
-            hash_key=dg.EnvVar("FRAUD_LAKE_HASH_KEY"),
             **_lake_protection(),
             s3_endpoint_url=os.environ.get("FRAUD_S3_ENDPOINT_URL"),
             # On EMR executors write s3:// themselves (lake_direct.py); 0 = stage locally.

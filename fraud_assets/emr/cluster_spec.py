@@ -74,7 +74,7 @@ class ClusterSettings:
             task_max=int(env("FRAUD_EMR_TASK_MAX", "10")),
             subnet_id=env("FRAUD_EMR_SUBNET_ID") or None,
             idle_timeout_seconds=int(env("FRAUD_EMR_IDLE_TIMEOUT_SECONDS", "3600")),
-            kms_key_id=env("FRAUD_KMS_KEY_ID") or None,
+            kms_key_id=env("FRAUD_S3_KMS_KEY_ID") or None,
             security_configuration=env("FRAUD_EMR_SECURITY_CONFIGURATION", "fraud-assets-sse-kms"),
             release_label=env("FRAUD_EMR_RELEASE_LABEL", RELEASE_LABEL),
             tags={

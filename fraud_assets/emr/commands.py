@@ -37,7 +37,7 @@ def cmd_package(args: argparse.Namespace) -> int:
         bucket,
         prefix,
         jdbc_jar=None if args.no_jdbc else Path(args.jdbc_jar),
-        kms_key_id=os.environ.get("FRAUD_KMS_KEY_ID") or None,
+        kms_key_id=os.environ.get("FRAUD_S3_KMS_KEY_ID") or None,
     )
     print(f"FRAUD_EMR_PACKAGE_PREFIX={package.prefix_uri}")
     print(f"FRAUD_EMR_JOB_PACKAGE_S3={package.code_zip_uri}")

@@ -85,7 +85,7 @@ def test_package_uploads_code_requirements_bootstrap_and_driver(aws, tmp_path):
 def test_create_cluster_sends_the_spec_and_commands_work(aws, monkeypatch):
     monkeypatch.setenv("FRAUD_EMR_LOG_URI", f"s3://{BUCKET}/logs/")
     monkeypatch.setenv("FRAUD_EMR_PACKAGE_PREFIX", f"s3://{BUCKET}/stage/package/abc")
-    monkeypatch.setenv("FRAUD_KMS_KEY_ID", KMS_KEY)
+    monkeypatch.setenv("FRAUD_S3_KMS_KEY_ID", KMS_KEY)
     monkeypatch.setenv("FRAUD_COST_CENTER", "cc-fraud-42")
     sent = {}
     emr = boto3.client("emr")
