@@ -222,9 +222,12 @@ def test_backfill_three_days_from_the_ui(ui, browser):
     assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), (backfill, server.log_tail())
     for asset in ASSETS:
         assert api.materialized_partitions(server, asset, days) == set(days), asset
-    _open(browser, server, f"/runs/b/{backfill['id']}?tab=partitions")
-    wait_for_text(browser, [days[0], days[-1]], 60)
+    _open(browser, server, f"/runs/b/{backfill['id']}")
+    wait_for_text(browser, ["Succeeded", days[0], days[-1]], 60)
     screenshot(browser, "backfill")
+    _open(browser, server, "/assets/fraud_alerts?view=partitions")
+    wait_for_text(browser, [days[-1]], 60)
+    screenshot(browser, "fraud-alerts-partitions")
 
 
 def test_a_failed_check_explains_itself(ui, browser):

@@ -71,7 +71,6 @@ def quarantine_rate_result(loads: dict, max_rate: float) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=QUARANTINE_CHECK.name,
         passed=not over,
-        description=explanation,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             # Plain text is shown inline in the UI (JSON entries sit behind a button).
