@@ -21,7 +21,14 @@ from fraud_assets_tests.defs.pipeline import run_day, use_folders
 START = dt.date(2026, 3, 1)
 DAYS = [START + dt.timedelta(days=i) for i in range(3)]
 PER_DAY = 800
-LAKE_DATASETS = ("transactions", "fraud_features", "customer_daily", "scored_transactions")
+LAKE_DATASETS = (
+    "transactions",
+    "fraud_features",
+    "customer_daily",
+    "merchant_daily",
+    "fraud_feedback",
+    "scored_transactions",
+)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +166,9 @@ def _snapshot(chain, day: dt.date) -> dict:
             chain["pg"],
             "SELECT a::text FROM fraud_alerts a WHERE transaction_date >= %s AND transaction_date < %s ORDER BY alert_id",
             window,
+        ),
+        "profiles": _query(
+            chain["pg"], "SELECT p::text FROM customer_profiles p ORDER BY customer_id"
         ),
         "lake": {d: lake.manifest(d, day).to_json() for d in LAKE_DATASETS},
         "files": {
