@@ -226,9 +226,7 @@ def evaluate(
         learned_score = out["learned"].to_numpy()
         rules = out["rule_score"].to_numpy().astype(float)
         rows = {
-            "learned model (gbt: MODEL_FEATURES + rule points)": quality(
-                learned_score, is_fraud, cards, days
-            ),
+            "learned model (gbt, MODEL_INPUTS)": quality(learned_score, is_fraud, cards, days),
             "rules only (rule_score)": quality(rules, is_fraud, cards, days),
             "logistic regression, raw features": quality(
                 out["lr_raw"].to_numpy(), is_fraud, cards, days
