@@ -88,4 +88,15 @@ def test_one_run_for_30_days_equals_30_one_day_runs(landing, postgres, spark):
     assert backfill["quarantine"] == daily["quarantine"]
     assert backfill["alerts"] == daily["alerts"]
     for key, rows in daily["lake"].items():
-        assert backfill["lake"][key] == rows, key
+        assert backfill["lake"][key] == rows, (key, _first_difference(rows, backfill["lake"][key]))
+
+
+def _first_difference(expected: list[dict], actual: list[dict]) -> str:
+    """Where two lists of rows first differ, by column: what a failure needs to say."""
+    if len(expected) != len(actual):
+        return f"{len(expected)} rows one day at a time, {len(actual)} in the range run"
+    for want, got in zip(expected, actual, strict=True):
+        if want != got:
+            columns = sorted(c for c in want.keys() | got.keys() if want.get(c) != got.get(c))
+            return "; ".join(f"{c}: {want.get(c)!r} vs {got.get(c)!r}" for c in columns[:8])
+    return "no difference"
