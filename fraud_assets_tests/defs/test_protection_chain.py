@@ -148,7 +148,8 @@ def test_no_lake_file_holds_a_card_number_or_customer_contact_data(chain):
     files = [p for p in Path(chain["lake"]).rglob("*") if p.is_file()]
     parquet = [p for p in files if p.suffix == ".parquet"]
     datasets = {p.relative_to(chain["lake"]).parts[0] for p in parquet}
-    assert datasets == {"transactions", "fraud_features", "customer_daily", "scored_transactions"}
+    # Every dataset the run wrote is scanned, whatever later features add to the lake.
+    assert {"transactions", "fraud_features", "customer_daily", "scored_transactions"} <= datasets
     for path in files:
         assert not _has_pan(path.read_bytes().decode("latin-1")), path
     for path in parquet:
