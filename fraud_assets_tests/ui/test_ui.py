@@ -14,6 +14,7 @@ Screenshots: FRAUD_TEST_ARTIFACTS (default /tmp/fraud-assets-artifacts).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from psycopg import sql
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+import fraud_assets.definitions as definitions_module
 from fraud_assets.demo import GeneratorConfig, generate
 from fraud_assets.ui_command import LOCATION_NAME
 from fraud_assets_tests.conftest import reset_database
@@ -101,6 +103,10 @@ def ui(postgres, tmp_path_factory) -> Iterator[dict]:
     with pytest.MonkeyPatch.context() as mp:
         for key, value in overrides.items():
             mp.setenv(key, value)
+        # The code location binds its resources when it is imported, as a deployment does;
+        # the suite imported it (collecting other tests) before this module moved FRAUD_HOME
+        # and the landing, so the demo path below must see a location bound afresh.
+        importlib.reload(definitions_module)
         log = artifacts_dir() / "ui.log"  # kept with the screenshots
         print(f"UI log: {log}")
         with running_ui(dict(os.environ), log) as server:
@@ -113,6 +119,7 @@ def ui(postgres, tmp_path_factory) -> Iterator[dict]:
             assert materialize_days([D0])
             demo_runs = DagsterInstance.get().get_run_records(limit=1)
             yield {"server": server, "demo_run_id": demo_runs[0].dagster_run.run_id, "home": home}
+    importlib.reload(definitions_module)  # bound to the suite's environment again
 
 
 @pytest.fixture(scope="module")
