@@ -85,6 +85,14 @@ class Manifest:
         )
 
     @staticmethod
+    def of_files(dataset: str, day: dt.date, files: list[dict], extra: dict) -> Manifest:
+        """The manifest of these files: the version is a digest of their contents, so the
+        same bytes always give the same version (a re-run publishes nothing new)."""
+        version = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()[:16]
+        rows, size = sum(f["rows"] for f in files), sum(f["bytes"] for f in files)
+        return Manifest(dataset, day, version, rows, size, files, extra)
+
+    @staticmethod
     def from_json(text: str) -> Manifest:
         d = json.loads(text)
         return Manifest(
@@ -352,16 +360,7 @@ def _seal(staging: Path, dataset: str, day: dt.date, extra: dict) -> Manifest:
         )
     for sub in sorted((p for p in staging.rglob("*") if p.is_dir()), reverse=True):
         sub.rmdir()
-    version = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()[:16]
-    manifest = Manifest(
-        dataset,
-        day,
-        version,
-        sum(f["rows"] for f in files),
-        sum(f["bytes"] for f in files),
-        files,
-        extra,
-    )
+    manifest = Manifest.of_files(dataset, day, files, extra)
     (staging / MANIFEST).write_text(manifest.to_json())
     return manifest
 

@@ -83,16 +83,8 @@ def publish_direct(
             }
         )
         sources.append(info.path)
-    version = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()[:16]
-    manifest = Manifest(
-        dataset,
-        day,
-        version,
-        sum(f["rows"] for f in files),
-        sum(f["bytes"] for f in files),
-        files,
-        extra,
-    )
+    manifest = Manifest.of_files(dataset, day, files, extra)
+    version = manifest.version
     _, root = filesystem_for(lake.partition_uri(dataset, day), lake.s3_endpoint_url)
     previous = lake.manifest(dataset, day)
     if previous is None or previous.version != version:
