@@ -39,9 +39,10 @@ T = TypeVar("T")
 def write_big_feed(path: Path, day: dt.date, rows: int, id_prefix: str, morning_rows: int) -> Path:
     """A valid CSV feed of `rows` records for `day`, built column-wise with Arrow.
 
-    Only `morning_rows` fall before 12:00 UTC, the rest after it: with two load slices
-    (00:00-12:00, 12:00-24:00) the first slice is committed long before the second one
-    finishes, which leaves a wide, observable "mid-load" window.
+    Only `morning_rows` fall before 12:00 UTC; all the others carry 12:00:00 itself.
+    The loader cuts its two slices at the median timestamp, which is then 12:00:00
+    whatever the balance: the first slice (the morning) is committed long before the
+    second one finishes, which leaves a wide, observable "mid-load" window.
     """
     if not 0 < morning_rows < rows:
         raise ValueError("morning_rows must be between 0 and rows")
@@ -49,9 +50,7 @@ def write_big_feed(path: Path, day: dt.date, rows: int, id_prefix: str, morning_
     start = dt.datetime.combine(day, dt.time())
     half = 12 * 3600
     afternoon = rows - morning_rows
-    seconds = [i * half // morning_rows for i in range(morning_rows)] + [
-        half + i * (half - 1) // afternoon for i in range(afternoon)
-    ]
+    seconds = [i * half // morning_rows for i in range(morning_rows)] + [half] * afternoon
     when = pc.add(pa.scalar(start, pa.timestamp("s")), pa.array(seconds, pa.duration("s")))
     columns = {
         name: pa.repeat(pa.scalar(value, pa.string()), rows) for name, value in template.items()
