@@ -1006,6 +1006,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
 
     stages: dict[str, Stage] = {}
+    event_dir = home / "spark-events" / run_started.strftime("%Y%m%dT%H%M%S")
+    stage_windows: dict[str, tuple[float, float]] = {}  # epoch seconds, for the event log
 
     def timed(name: str, fn: Callable[[Stage], None]) -> Stage:
         stage = Stage(name)
@@ -1013,6 +1015,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sampler.set_stage(name)
         cpu = CpuWindow()
         began = time.perf_counter()
+        began_epoch = time.time()
         log(f"{name} ...")
         try:
             fn(stage)
@@ -1022,6 +1025,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stage.busy_cores = cpu.busy_cores()
         stage.cpu_pressure = cpu.pressure_share()
         elapsed = time.perf_counter() - began
+        stage_windows[name] = (began_epoch, time.time())
         stage.loadavg_end = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         sampler.set_stage("between")
         stage.peak = dict(sampler.stage_peaks.get(name, {}))
@@ -1131,7 +1135,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     def spark_start(stage: Stage) -> None:
         from dagster_pyspark.resources import spark_session_from_config
 
-        config = defs.resources["pyspark"].spark_config
+        # The event log (a local file, cheap) lets the report say which Spark stages of
+        # each asset took the time.
+        event_dir.mkdir(parents=True, exist_ok=True)
+        config = {
+            **defs.resources["pyspark"].spark_config,
+            "spark.eventLog.enabled": "true",
+            "spark.eventLog.dir": event_dir.as_uri(),
+        }
         t = time.perf_counter()
         spark = spark_session_from_config(config)
         stage.wall_s = round(time.perf_counter() - t, 2)
@@ -1167,6 +1178,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     sampler.set_stage("end")
     sampler.stop()
+    spark_profile = spark_stage_profile(event_dir, stage_windows)
     others = sampler.top_others()
     loadavg_end = Path("/proc/loadavg").read_text().split()[:3]
 
@@ -1256,6 +1268,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             for n, s in stages.items()
         },
         "summary": summary,
+        "spark_stages": spark_profile,
     }
     markdown = render_markdown(report, stages)
     print()
@@ -1349,7 +1362,50 @@ def render_markdown(report: dict, stages: dict[str, Stage]) -> str:
     ]
     for line in report["load"]["other_processes_top_cpu"]:
         lines.append(f"- other process: `{line}`")
+    if report.get("spark_stages"):
+        lines += [
+            "",
+            "Spark stages that took the time (from the Spark event log; a stage's wall time "
+            "overlaps others' when they run side by side):",
+            "",
+            "| asset | Spark stage (call site) | wall s | tasks |",
+            "| --- | --- | ---: | ---: |",
+        ]
+        for asset, rows in report["spark_stages"].items():
+            for r in rows:
+                lines.append(f"| {asset} | `{r['name']}` | {r['seconds']:.2f} | {r['tasks']} |")
     return "\n".join(lines)
+
+
+def spark_stage_profile(
+    event_dir: Path, windows: dict[str, tuple[float, float]], top: int = 8
+) -> dict[str, list[dict]]:
+    """The slowest completed Spark stages of each benchmark stage, from the event log."""
+    completed = []
+    for path in sorted(event_dir.glob("*")) if event_dir.is_dir() else []:
+        with open(path, errors="replace") as f:
+            for line in f:
+                if '"SparkListenerStageCompleted"' not in line:
+                    continue
+                info = json.loads(line)["Stage Info"]
+                start, end = info.get("Submission Time"), info.get("Completion Time")
+                if start is None or end is None:
+                    continue
+                completed.append(
+                    {
+                        "name": info.get("Stage Name", "?"),
+                        "start": start / 1000,
+                        "seconds": (end - start) / 1000,
+                        "tasks": info.get("Number of Tasks"),
+                    }
+                )
+    out: dict[str, list[dict]] = {}
+    for name, (lo, hi) in windows.items():
+        inside = [c for c in completed if lo <= c["start"] <= hi]
+        if inside:
+            inside.sort(key=lambda c: -c["seconds"])
+            out[name] = [{k: c[k] for k in ("name", "seconds", "tasks")} for c in inside[:top]]
+    return out
 
 
 # ---------------------------------------------------------------------------------- main
