@@ -173,7 +173,7 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
     description=(
         "The learned fraud model for scoring day D (Spark MLlib gradient-boosted trees over "
         "MODEL_FEATURES), trained on the fraud_features of "
-        "D-14 .. D-8 with the labels "
+        "D-21 .. D-8 (window_days 14) with the labels "
         "reported before D began, validated on D-8, versioned in the lake "
         "(`fraud_model/date=D/_v=<version>/`, record `_model.json`). Promoted "
         "(`fraud_model/_promoted.json`) only if not worse than the promoted model."
