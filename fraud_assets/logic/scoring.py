@@ -80,9 +80,9 @@ def fraud_score_of(rule_score: Column, model_score: Column) -> Column:
     points, so the model orders the many transactions the rules give the same score
     (most get 0) and the rules order what the model finds equally likely. Adding never
     lowers a score below the rules' own, so every rule alert of the five seed rules is
-    still produced at its level or above. On the evaluation of docs/model.md the sum ranks
-    better than either score alone and than max(rule_score, model_score), the previous
-    combination.
+    still produced at its level or above. On the validation week of docs/model.md the sum
+    ranks better than either score alone and than max(rule_score, model_score), the
+    previous combination.
     """
     total = rule_score.cast("decimal(6,2)") + F.coalesce(
         model_score.cast("decimal(6,2)"), F.lit(0).cast("decimal(6,2)")
