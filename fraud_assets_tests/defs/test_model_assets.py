@@ -118,7 +118,7 @@ def test_every_transaction_is_scored_cold_start_by_rules_and_then_by_the_model(r
     assert {(r["scoring_mode"], r["model_version"]) for r in cold} == {(RULES_ONLY, None)}
     assert {(r["scoring_mode"], r["model_version"]) for r in warm} == {(RULES_AND_MODEL, version)}
     for r in warm:
-        assert r["fraud_score"] == max(r["rule_score"], r["model_score"])
+        assert r["fraud_score"] == min(100, r["rule_score"] + r["model_score"])
     fraud = [r["model_score"] for r in warm if int(r["transaction_id"][-6:]) in FRAUD]
     legit = [r["model_score"] for r in warm if int(r["transaction_id"][-6:]) not in FRAUD]
     assert min(fraud) > max(legit)  # the planted frauds outrank every legit row

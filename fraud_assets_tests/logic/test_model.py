@@ -16,6 +16,7 @@ from fraud_assets.logic.scoring import (
     RULES_AND_MODEL,
     RULES_ONLY,
     combine_with_model,
+    fraud_score_of,
     score_transactions,
 )
 from fraud_assets_tests.model_rows import SIGNALS, feature_rows
@@ -88,7 +89,7 @@ def test_model_scores_combine_with_rules_and_explain_themselves(trained, rows, s
         assert r["scoring_mode"] == RULES_ONLY and r["fraud_score"] == r["rule_score"]
     for r in warm:
         assert r["scoring_mode"] == RULES_AND_MODEL and r["model_version"] == "gbt-test-1"
-        assert r["fraud_score"] == max(r["rule_score"], r["model_score"])
+        assert r["fraud_score"] == min(100, r["rule_score"] + r["model_score"])
         assert 0 <= r["model_score"] <= 100
     first = by_id[f"T{DAY:%Y%m%d}000000"]  # velocity 5 at 03:xx: 45 rule points
     assert first["rule_score"] == 45 and first["fraud_score"] >= 45
@@ -98,3 +99,34 @@ def test_model_scores_combine_with_rules_and_explain_themselves(trained, rows, s
     assert fraud["model_top_features"][0].split("=")[0] in SIGNALS
     assert "MODEL gbt-test-1:" in fraud["description"]
     assert fraud["alert_type"] == "RULES+MODEL"
+
+
+def test_fraud_score_adds_the_model_to_the_rules_capped_at_100(spark):
+    cases = [  # rule_score, model_score, fraud_score
+        (0, "12.34", "12.34"),
+        (45, "20.50", "65.50"),  # a rule alert is never lowered, the model raises it
+        (90, "30.00", "100.00"),  # capped
+        (100, "99.99", "100.00"),
+        (30, None, "30.00"),  # no model score: the rules alone
+    ]
+    frame = spark.createDataFrame(
+        [(r, m) for r, m, _ in cases], "rule_score int, model_score string"
+    ).withColumn("model_score", F.col("model_score").cast("decimal(5,2)"))
+    out = frame.select(fraud_score_of(F.col("rule_score"), F.col("model_score")).alias("f"))
+    assert [str(r["f"]) for r in out.collect()] == [f for _, _, f in cases]
+
+
+def test_heavier_fraud_weight_raises_the_probabilities(rows):
+    # Some legit-looking rows labelled fraud: leaves mix both classes, so the weight shows
+    # (on cleanly separable rows every leaf is pure and weights change nothing).
+    noise = [f"T{DAY:%Y%m%d}{i:06d}" for i in (0, 7, 14, 21)]
+    noisy = rows.withColumn(
+        ml.LABEL, F.when(F.col("transaction_id").isin(noise), 1.0).otherwise(F.col(ml.LABEL))
+    )
+    probabilities = []
+    for weight in (1.0, 5.0):
+        params = ml.ModelParams(max_iter=3, max_depth=2, fraud_weight=weight)
+        model = ml.train(noisy, MODEL_INPUTS, params)
+        probabilities.append(ml.score(model.pipeline, noisy).toArrow()[ml.PROBABILITY].to_numpy())
+    plain, heavy = probabilities
+    assert heavy.mean() > plain.mean() + 0.05
