@@ -120,8 +120,10 @@ def play_emr_steps(
     done: Callable[[], bool],
     timeout: float = 420,
     step_timeout: float = 180,
+    before_run: Callable[[list[str]], None] | None = None,
 ) -> list[PlayedStep]:
-    """Until `done()`: run every step added to the cluster, as EMR would, in order."""
+    """Until `done()`: run every step added to the cluster, as EMR would, in order
+    (`before_run(args)` sees each step's arguments while it is RUNNING, before it runs)."""
     backend = emr_backend()
     s3 = boto3.client("s3")
     played: list[PlayedStep] = []
@@ -138,6 +140,8 @@ def play_emr_steps(
         step.state = "RUNNING"
         work = folder / step.id
         work.mkdir(parents=True)
+        if before_run is not None:
+            before_run(list(step.args))
         command, staged = local_command(list(step.args), work, s3)
         with open(work / "stdout", "w") as out, open(work / "stderr", "w") as err:
             proc = subprocess.Popen(command, env=step_env, cwd=work, stdout=out, stderr=err)
