@@ -43,8 +43,23 @@ def aws():
         yield env
 
 
+# The suite runs fraud_features alone (one spark-submit, ~2.5 min on a loaded machine);
+# FRAUD_TEST_EMR_PIPES_ALERTS=1 adds fraud_alerts as a second Pipes step (~2 min more).
+BOTH = pytest.param(
+    ("fraud_features", "fraud_alerts"),
+    marks=pytest.mark.skipif(
+        os.environ.get("FRAUD_TEST_EMR_PIPES_ALERTS") != "1",
+        reason="set FRAUD_TEST_EMR_PIPES_ALERTS=1 to run fraud_alerts through Pipes too",
+    ),
+    id="features+alerts",
+)
+
+
 @pytest.mark.slow
-def test_pipes_runner_runs_fraud_features_as_an_emr_step(aws, clean_db, tmp_path, monkeypatch):
+@pytest.mark.parametrize("assets", [pytest.param(("fraud_features",), id="features"), BOTH])
+def test_pipes_runner_runs_the_spark_assets_as_emr_steps(
+    assets, aws, clean_db, tmp_path, monkeypatch
+):
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     boto3.client("secretsmanager").create_secret(
@@ -98,7 +113,7 @@ def test_pipes_runner_runs_fraud_features_as_an_emr_step(aws, clean_db, tmp_path
     command = [sys.executable, "-m", "fraud_assets.cli", "emr", "submit"]
     with open(log, "w") as out:
         submit = subprocess.Popen(
-            [*command, "--start", DAY.isoformat(), "--assets", "fraud_features"],
+            [*command, "--start", DAY.isoformat(), "--assets", *assets],
             env=submit_env,
             cwd=tmp_path,
             stdout=out,
@@ -119,10 +134,11 @@ def test_pipes_runner_runs_fraud_features_as_an_emr_step(aws, clean_db, tmp_path
         if submit.poll() is None:
             submit.kill()
     out = log.read_text()
-    assert [p.returncode for p in played] == [0], "\n".join(p.stderr[-3000:] for p in played)
+    assert [p.returncode for p in played] == [0] * len(assets), "\n".join(
+        p.stderr[-3000:] for p in played
+    )
     assert submit.returncode == 0, out[-5000:]
-    (step,) = played
-    (seen,) = contexts
+    step, seen = played[0], contexts[0]
 
     # The Pipes context the step was pointed at: the run, the asset, the partition, and as
     # extras the days, the asset's config and the non-secret environment.
@@ -190,8 +206,11 @@ def test_pipes_runner_runs_fraud_features_as_an_emr_step(aws, clean_db, tmp_path
             e.dagster_event.event_specific_data
             for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
         ]
-        assert [(c.check_name, c.passed) for c in checks] == [("one_row_per_transaction", True)]
-        assert checks[0].target_materialization_data.run_id == run_id
+        features_checks = [c for c in checks if c.asset_key == dg.AssetKey("fraud_features")]
+        assert [(c.check_name, c.passed) for c in features_checks] == [
+            ("one_row_per_transaction", True)
+        ]
+        assert features_checks[0].target_materialization_data.run_id == run_id
     # `emr status RUN_ID` finds the Pipes step as it finds the step launcher's.
     status = subprocess.run(
         [sys.executable, "-m", "fraud_assets.cli", "emr", "status", run_id],
@@ -201,4 +220,41 @@ def test_pipes_runner_runs_fraud_features_as_an_emr_step(aws, clean_db, tmp_path
         timeout=120,
     )
     assert status.returncode == 0, status.stderr
-    assert status.stdout.split()[:2] == [step.step_id, "COMPLETED"]
+    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
+        [p.step_id, "COMPLETED"] for p in played
+    ]
+    if "fraud_alerts" in assets:
+        _assert_alerts_came_back(played[1], contexts[1], checks, run_id, clean_db, cluster_id)
+
+
+def _assert_alerts_came_back(step, seen, checks, run_id, postgres, cluster_id) -> None:
+    """fraud_alerts' Pipes step: its own context and config, the alert in PostgreSQL with
+    the run's id, the materialization and its three checks read back through Pipes."""
+    assert seen["context"]["asset_keys"] == ["fraud_alerts"]
+    assert seen["context"]["extras"]["params"]["min_risk_level"] == "MEDIUM"
+    assert step.args[step.args.index("--py-files") + 2].endswith("/fraud_alerts/pipes_main.py")
+    with postgres.connect() as conn:
+        alerts = conn.execute(
+            "SELECT transaction_id, risk_level, rules_triggered, dagster_run_id FROM fraud_alerts"
+        ).fetchall()
+    assert [(a[0], a[1], sorted(a[2]), a[3]) for a in alerts] == [
+        (f"T{DAY:%Y%m%d}-0000", "MEDIUM", ["HIGH_VALUE", "UNUSUAL_TIME"], run_id)
+    ]
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("fraud_alerts"))
+    assert event.run_id == run_id and event.asset_materialization.partition == DAY.isoformat()
+    meta = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    assert (meta["dagster/row_count"], meta["scored_transactions"]) == (1, 40)
+    assert meta["alerts_by_risk_level"] == {"CRITICAL": 0, "HIGH": 0, "MEDIUM": 1, "LOW": 39}
+    assert meta["alerts_inserted"] == 1 and meta["emr_step"] == step.step_id
+    assert meta["emr_cluster"] == cluster_id
+    alert_checks = {
+        c.check_name: (c.passed, c.severity.value)
+        for c in checks
+        if c.asset_key == dg.AssetKey("fraud_alerts") and c.check_name != "freshness_check"
+    }
+    assert alert_checks == {
+        "scores_and_levels_consistent": (True, "ERROR"),
+        "alerts_reference_the_days_transactions": (True, "ERROR"),
+        "alert_rate_within_band": (True, "WARN"),
+    }
