@@ -7,6 +7,7 @@ import dagster as dg
 from fraud_assets.defs.detection.assets import fraud_alerts, fraud_features
 from fraud_assets.defs.feedback.assets import chargeback_feed, fraud_alert_reviews, fraud_feedback
 from fraud_assets.defs.ingest.assets import postgres_transactions
+from fraud_assets.defs.ingest.customers import postgres_customers
 from fraud_assets.defs.jobs import daily_fraud_detection, daily_fraud_detection_schedule
 from fraud_assets.defs.lake.assets import s3_partitioned_parquet
 from fraud_assets.defs.model.assets import fraud_model
@@ -19,6 +20,7 @@ from fraud_assets.environments import current_environment, resources_for
 
 ASSETS = [
     postgres_transactions,
+    postgres_customers,
     s3_partitioned_parquet,
     fraud_feedback,
     fraud_features,

@@ -22,6 +22,9 @@ def summarize(conninfo: str, start: dt.date, end: dt.date, lake_uri: str) -> str
             "SELECT count(*) FROM transactions_quarantine WHERE partition_date BETWEEN %s AND %s",
             (start, end),
         ).fetchone()[0]
+        customers = conn.execute(
+            "SELECT count(*) FROM customers WHERE feed_date BETWEEN %s AND %s", (start, end)
+        ).fetchone()[0]
         levels = dict(
             conn.execute(
                 """SELECT risk_level, count(*) FROM fraud_alerts
@@ -45,6 +48,7 @@ def summarize(conninfo: str, start: dt.date, end: dt.date, lake_uri: str) -> str
     lines.append(
         f"Transactions: {sum(n for _, n in per_day):,} loaded, {quarantined:,} quarantined"
     )
+    lines.append(f"Customers: {customers:,} upserted from the customers feed")
     lines.append(
         "Alerts by risk level: "
         + ", ".join(f"{lvl} {levels.get(lvl, 0):,}" for lvl in ("CRITICAL", "HIGH", "MEDIUM"))

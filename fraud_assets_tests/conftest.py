@@ -23,6 +23,7 @@ _DATA_TABLES = (
     "transactions_quarantine",
     "fraud_alerts",
     "customers",
+    "customers_quarantine",
     "customer_profiles",
 )
 

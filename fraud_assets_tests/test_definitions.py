@@ -58,7 +58,7 @@ def test_each_asset_carries_a_blocking_check():
     checks = {
         k.asset_key.to_user_string(): k.name for k in defs.resolve_asset_graph().asset_check_keys
     }
-    assert set(checks) == {*CHAIN, "fraud_feedback", "fraud_model"}
+    assert set(checks) == {*CHAIN, "postgres_customers", "fraud_feedback", "fraud_model"}
 
 
 def test_the_daily_job_and_schedule_exist():
@@ -99,7 +99,7 @@ def test_prod_uses_the_emr_step_launcher_and_secrets_only_from_the_environment()
 def test_the_daily_job_runs_the_assets_and_their_own_checks_not_the_freshness_check():
     job = defs.resolve_job_def("daily_fraud_detection")
     assert sorted(n.name for n in job.graph.node_defs) == sorted(
-        [*CHAIN, "fraud_feedback", "customer_profiles"]
+        [*CHAIN, "postgres_customers", "fraud_feedback", "customer_profiles"]
     )
     checks = {
         k.name

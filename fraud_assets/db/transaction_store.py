@@ -174,7 +174,9 @@ def _load_slice(
         )
         columns = sql.SQL(", ").join(map(sql.Identifier, COLUMN_NAMES))
         with conn.cursor().copy(
-            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, columns)
+            # FREEZE (the table is new in this transaction): rows are written already
+            # frozen, so the export's first read does not rewrite every page's hint bits.
+            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FREEZE)").format(table, columns)
         ) as copy:
             for chunk in _csv_chunks(rows.select(list(COLUMN_NAMES))):
                 copy.write(chunk)

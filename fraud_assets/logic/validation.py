@@ -64,7 +64,7 @@ class ValidationResult:
         return {c["values"]: c["counts"] for c in counts}
 
 
-class _Reasons:
+class FirstReasons:
     """First failing reason per row: earlier checks win, later ones only fill the gaps."""
 
     def __init__(self, n: int) -> None:
@@ -79,7 +79,7 @@ class _Reasons:
 
 def validate_transactions(feed: pa.Table, day: dt.date) -> ValidationResult:
     n = feed.num_rows
-    reasons = _Reasons(n)
+    reasons = FirstReasons(n)
     col = {name: feed[name] for name in FEED_COLUMNS}
     # JSON is checked row by row in Python (holding the GIL) while the Arrow kernels below
     # release it, so the two run side by side on two cores.
@@ -89,7 +89,7 @@ def validate_transactions(feed: pa.Table, day: dt.date) -> ValidationResult:
 
 
 def _validate(
-    feed: pa.Table, day: dt.date, col: dict, reasons: _Reasons, bad_json: Future
+    feed: pa.Table, day: dt.date, col: dict, reasons: FirstReasons, bad_json: Future
 ) -> ValidationResult:
     for name in REQUIRED_COLUMNS:
         if name in col:
@@ -182,7 +182,7 @@ def _validate(
     bad = pc.is_valid(reasons.reason)
     return ValidationResult(
         good=typed.filter(pc.invert(bad)).select([*COLUMN_NAMES, "_source_file", "_record_number"]),
-        quarantine=_quarantine_rows(
+        quarantine=quarantine_rows(
             feed.filter(bad), reasons.reason.filter(bad), reasons.detail.filter(bad)
         ),
     )
@@ -247,7 +247,7 @@ def _invalid_json(text: pa.Array) -> pa.Array:
     return pa.array(invalid, pa.bool_())
 
 
-def _flag_duplicate_ids(ids: pa.Array, reasons: _Reasons, feed: pa.Table) -> None:
+def _flag_duplicate_ids(ids: pa.Array, reasons: FirstReasons, feed: pa.Table) -> None:
     """Keep the first record of an id (by file, then record); quarantine the later ones."""
     candidate = pc.is_null(reasons.reason)
     order = pa.table({"id": ids, "i": pa.array(range(len(ids)), pa.int64()), "ok": candidate})
@@ -263,8 +263,11 @@ def _flag_duplicate_ids(ids: pa.Array, reasons: _Reasons, feed: pa.Table) -> Non
     )
 
 
-def _quarantine_rows(bad: pa.Table, reason: pa.Array, detail: pa.Array) -> pa.Table:
-    records = bad.select(list(FEED_COLUMNS)).to_pylist()
+def quarantine_rows(
+    bad: pa.Table, reason: pa.Array, detail: pa.Array, columns: tuple[str, ...] = FEED_COLUMNS
+) -> pa.Table:
+    """Rejected records as QUARANTINE_SCHEMA rows: the record itself kept as JSON."""
+    records = bad.select(list(columns)).to_pylist()
     return pa.table(
         {
             "source_file": bad["_source_file"],

@@ -134,6 +134,7 @@ def test_analyst_reviews_and_history_records_each_change(users, monkeypatch, cap
     _refused(analyst, "DELETE FROM fraud_alerts WHERE transaction_id = 'RB2'")
     _refused(analyst, "INSERT INTO fraud_alerts (transaction_id) VALUES ('x')")
     _refused(analyst, "SELECT * FROM customers")
+    _refused(analyst, "SELECT * FROM customers_quarantine")
     _refused(analyst, "DELETE FROM transactions")
     for statement in (
         "UPDATE fraud_alert_review_history SET note = 'rewritten'",
@@ -174,6 +175,7 @@ def test_reporting_reads_and_changes_nothing(users):
     ):
         _run(reporting, f"SELECT count(*) FROM {table}")
     _refused(reporting, "SELECT * FROM customers")
+    _refused(reporting, "SELECT * FROM customers_quarantine")
     _refused(
         reporting,
         "UPDATE fraud_alerts SET status = 'CONFIRMED', reviewed_by = 'r', reviewed_at = now()",

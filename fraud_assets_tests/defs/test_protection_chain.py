@@ -4,6 +4,7 @@ role: a PAN planted in several fields and inside raw_data is stored masked in Po
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import hmac
@@ -17,6 +18,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
+from fraud_assets.contract.customers import CUSTOMER_FEED_COLUMNS
 from fraud_assets.defs.ingest.assets import postgres_transactions
 from fraud_assets.logic.rules import RULES_VERSION
 from fraud_assets_tests.conftest import reset_database
@@ -31,6 +33,10 @@ VISA_MASKED, AMEX_MASKED = "411111******1111", "378282*****0005"
 # Names and contact data of `customers`: none may be a lake column.
 CUSTOMER_PII = {"first_name", "last_name", "email", "phone", "home_city", "account_created_date"}
 CONFIG = {"ops": {"postgres_transactions": {"config": {"max_quarantine_rate": 0.5}}}}
+# A customer of the day's feed, with values that must never leave PostgreSQL (and a card
+# number pasted into the phone field by a careless upstream system).
+CUSTOMER = ["C90000001", "Zelda", "Quaxworth", "zelda.quaxworth@example.org",
+            f"+49 {VISA}", "2020-02-02", "LOW", "DE", "Quedlinburg"]  # fmt: skip
 
 
 def _records() -> list[dict]:
@@ -76,6 +82,10 @@ def chain(tmp_path_factory, postgres, spark):
     root = tmp_path_factory.mktemp("protection")
     landing, lake = root / "landing", root / "lake"
     write_feed(landing / "transactions" / f"date={DAY}" / "card_processor.csv", _records())
+    customers = landing / "customers" / f"date={DAY}" / "customers.csv"
+    customers.parent.mkdir(parents=True)
+    with open(customers, "w", newline="") as f:
+        csv.writer(f).writerows([CUSTOMER_FEED_COLUMNS, CUSTOMER])
     reset_database(postgres)
     use_folders(landing, lake)
     pipeline = login_user(postgres, "fraud_pipeline", act_as_group=True)
@@ -124,12 +134,13 @@ def test_postgres_holds_masked_card_numbers_only(chain):
     pg = chain["pg"]
     stored = {
         table: "\n".join(r[0] for r in _rows(pg, f"SELECT t::text FROM {table} t"))
-        for table in ("transactions", "transactions_quarantine", "fraud_alerts")
+        for table in ("transactions", "transactions_quarantine", "fraud_alerts", "customers")
     }
     for table, text in stored.items():
         assert not _has_pan(text), f"a full card number in {table}"
     assert VISA_MASKED in stored["transactions"] and AMEX_MASKED in stored["transactions"]
     assert VISA_MASKED in stored["transactions_quarantine"]
+    assert f"+49 {VISA_MASKED}" in stored["customers"]  # loaded, as the pipeline role
     assert AMEX_MASKED in stored["transactions_quarantine"]
     (raw,) = _rows(pg, "SELECT raw_data FROM transactions WHERE transaction_id = 'P1'")[0]
     assert raw == {"pan": VISA_MASKED, "nested": {"track": f"B{VISA_MASKED}^X"}, "n": VISA_MASKED}
@@ -150,13 +161,17 @@ def test_no_lake_file_holds_a_card_number_or_customer_contact_data(chain):
     datasets = {p.relative_to(chain["lake"]).parts[0] for p in parquet}
     # Every dataset the run wrote is scanned, whatever later features add to the lake.
     assert {"transactions", "fraud_features", "customer_daily", "scored_transactions"} <= datasets
+    contact = [v.encode() for v in CUSTOMER[1:5] + CUSTOMER[8:]]
     for path in files:
-        assert not _has_pan(path.read_bytes().decode("latin-1")), path
+        data = path.read_bytes()
+        assert not _has_pan(data.decode("latin-1")), path
+        assert not any(v in data for v in contact), path
     for path in parquet:
         table = pq.read_table(path)
         assert not CUSTOMER_PII & set(table.column_names), path
         values = "\n".join(str(v) for column in table.columns for v in column.to_pylist())
         assert not _has_pan(values), path
+        assert not any(v.decode() in values for v in contact), path  # compressed pages
 
 
 def test_the_lake_keeps_ip_and_device_as_keyed_hashes(chain):

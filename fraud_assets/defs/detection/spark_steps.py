@@ -128,10 +128,14 @@ def alerts_step(
             day_alerts = alerts.filter(pc.equal(alerts["_day"], pa.scalar(day, pa.date32())))
             syncs[day] = sync_day_alerts(conn, day, day_alerts.drop_columns(["_day"]), run.run_id)
         references = references_result(conn, days)
-    scored_by_day = {r["_day"]: r["count"] for r in scored.groupBy("_day").count().collect()}
+    # One pass over the scored rows for both tallies (per day, per level).
+    scored_by_day: dict = {}
+    by_level: dict = {}
+    for r in scored.groupBy("_day", "risk_level").count().collect():
+        scored_by_day[r["_day"]] = scored_by_day.get(r["_day"], 0) + r["count"]
+        by_level[r["risk_level"]] = by_level.get(r["risk_level"], 0) + r["count"]
     alerts_by_day = {d: syncs[d].inserted + syncs[d].updated + syncs[d].unchanged for d in days}
 
-    by_level = {r["risk_level"]: r["count"] for r in scored.groupBy("risk_level").count().collect()}
     rule_counts = (
         scored.select(F.explode("rules_triggered").alias("rule"))
         .groupBy("rule")
