@@ -3,7 +3,8 @@
 FRAUD_ENV picks `local` (default: embedded PostgreSQL, a local lake, local Spark),
 `test` (services given by environment variables, local Spark) or `prod` (everything from
 environment variables, Spark steps on EMR). Every environment provides the same resource
-keys, so asset code never changes between them.
+keys, so asset code never changes between them. In prod, FRAUD_SPARK_RUNNER picks how the
+Spark steps reach EMR: `step_launcher` (default) or `emr_pipes` (docs/emr.md).
 """
 
 from __future__ import annotations
@@ -78,12 +79,16 @@ def _local_resources() -> dict[str, Any]:
         ),
         "pyspark": LazyPySparkResource(spark_config=LOCAL_SPARK_CONFIG),
         "pyspark_step_launcher": dg.ResourceDefinition.none_resource(),
+        "spark_pipes": dg.ResourceDefinition.none_resource(),
     }
 
 
 def _prod_resources() -> dict[str, Any]:
     from fraud_assets.resources.emr import emr_step_launcher
+    from fraud_assets.resources.emr_pipes import emr_pipes_resource, spark_runner
 
+    none = dg.ResourceDefinition.none_resource()
+    pipes = spark_runner() == "emr_pipes"
     return {
         "postgres": _postgres_from_env(),
         "landing": LandingResource(uri=dg.EnvVar("FRAUD_LANDING_URI")),
@@ -95,7 +100,9 @@ def _prod_resources() -> dict[str, Any]:
             spark_direct=os.environ.get("FRAUD_LAKE_SPARK_DIRECT", "1") == "1",
         ),
         "pyspark": LazyPySparkResource(spark_config=EMR_SESSION_CONFIG),
-        "pyspark_step_launcher": emr_step_launcher(),
+        # One of the two carries the Spark steps to EMR; the other stays empty.
+        "pyspark_step_launcher": none if pipes else emr_step_launcher(),
+        "spark_pipes": emr_pipes_resource() if pipes else none,
     }
 
 

@@ -76,6 +76,7 @@ def test_every_environment_provides_the_same_resource_keys(env):
         "lake",
         "pyspark",
         "pyspark_step_launcher",
+        "spark_pipes",
     }
 
 

@@ -7,6 +7,8 @@
   versions this project is tested with; `bootstrap.sh` installs them on every node with the
   cluster's Python 3.11. pyspark is left out: the cluster's Spark is the one to use.
 - `postgresql.jar`: the PostgreSQL JDBC driver, copied to Spark's jars by the bootstrap.
+- `pipes_main.py`: the main script of a Pipes step (FRAUD_SPARK_RUNNER=emr_pipes), beside
+  the code zip, where the Pipes runner looks for it when FRAUD_EMR_JOB_PACKAGE_S3 is set.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def build_and_upload(
         put("requirements.txt", ("\n".join(requirements()) + "\n").encode())
         put("constraints.txt", (REPO_ROOT / "constraints.txt").read_bytes())
         bootstrap_uri = put("bootstrap.sh", BOOTSTRAP.read_bytes())
+        put("pipes_main.py", (PACKAGE_DIR / "emr" / "pipes_main.py").read_bytes())
         if jdbc_jar is not None:
             if not jdbc_jar.is_file():
                 raise FileNotFoundError(

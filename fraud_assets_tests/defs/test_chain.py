@@ -67,7 +67,7 @@ def test_every_day_succeeds_with_its_checks(chain):
     for result in chain["results"]:
         assert result.success
         evaluations = result.get_asset_check_evaluations()
-        assert len(evaluations) == 9 and all(e.passed for e in evaluations)
+        assert len(evaluations) == 10 and all(e.passed for e in evaluations)
 
 
 @pytest.mark.parametrize("day", DAYS)

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ def moto_aws() -> Iterator[dict[str, str]]:
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    # moto keeps its backends per process: start every test from an empty account (the
+    # EMR tests would otherwise meet each other's buckets, secrets and clusters).
+    reset = urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=30).close()
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -120,8 +125,10 @@ def play_emr_steps(
     done: Callable[[], bool],
     timeout: float = 420,
     step_timeout: float = 180,
+    before_run: Callable[[list[str]], None] | None = None,
 ) -> list[PlayedStep]:
-    """Until `done()`: run every step added to the cluster, as EMR would, in order."""
+    """Until `done()`: run every step added to the cluster, as EMR would, in order
+    (`before_run(args)` sees each step's arguments while it is RUNNING, before it runs)."""
     backend = emr_backend()
     s3 = boto3.client("s3")
     played: list[PlayedStep] = []
@@ -138,6 +145,8 @@ def play_emr_steps(
         step.state = "RUNNING"
         work = folder / step.id
         work.mkdir(parents=True)
+        if before_run is not None:
+            before_run(list(step.args))
         command, staged = local_command(list(step.args), work, s3)
         with open(work / "stdout", "w") as out, open(work / "stderr", "w") as err:
             proc = subprocess.Popen(command, env=step_env, cwd=work, stdout=out, stderr=err)

@@ -58,6 +58,7 @@ def test_package_uploads_code_requirements_bootstrap_and_driver(aws, tmp_path):
         [
             "bootstrap.sh",
             "constraints.txt",
+            "pipes_main.py",
             "postgresql.jar",
             "requirements.txt",
             Path(printed["FRAUD_EMR_JOB_PACKAGE_S3"]).name,

@@ -1,48 +1,35 @@
 """fraud_features and fraud_alerts: PySpark over the lake, alerts to PostgreSQL.
 
 Both handle a range of days in one run (a single-run backfill): one Spark session, one
-read of the lake, one write, and then each day is published as its own partition.
+read of the lake, one write, and then each day is published as its own partition. Their
+Spark work is a plain step function (spark_steps.py), run here or on EMR through Pipes.
 """
 
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
-import pyarrow.compute as pc
 from dagster_pyspark import LazyPySparkResource
-from pyspark.sql import functions as F
 
-from fraud_assets.db.alert_store import sync_day_alerts
 from fraud_assets.defs.detection.checks import (
     ALERTS_CHECK,
     FEATURES_CHECK,
     RATE_CHECK,
     REFERENCES_CHECK,
-    alerts_consistency_result,
-    features_cover_days_result,
-    rate_result,
-    references_result,
 )
 from fraud_assets.defs.detection.feature_build import (
     FEATURES_LOOKBACK_DAYS,
     FeaturesConfig,
-    model_feature_nulls,
-    write_feature_days,
 )
-from fraud_assets.defs.detection.lake_inputs import load_range_inputs, write_days
-from fraud_assets.defs.detection.model_scoring import models_for_days, score_days
+from fraud_assets.defs.detection.spark_steps import AlertsConfig, run_spark_step
 from fraud_assets.defs.metadata import (
     ALERTS_COLUMN_SCHEMA,
     FEATURE_TYPES,
     OWNERS,
-    alert_volume_table,
     column_schema,
-    per_day_table,
 )
-from fraud_assets.logic.features import FEATURE_COLUMNS, utc_day
+from fraud_assets.logic.features import FEATURE_COLUMNS
 from fraud_assets.logic.rules import RULES, RULES_VERSION
-from fraud_assets.logic.scoring import levels_at_or_above
-from fraud_assets.partitions import daily_partitions, partition_days
+from fraud_assets.partitions import daily_partitions
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.postgres import PostgresResource
 
@@ -87,42 +74,19 @@ def fraud_features(
     config: FeaturesConfig,
     pyspark: LazyPySparkResource,
     pyspark_step_launcher: dg.ResourceParam[Any],
+    spark_pipes: dg.ResourceParam[Any],
     lake: LakeResource,
     postgres: PostgresResource,
 ) -> dg.MaterializeResult:
-    days = partition_days(context)
-    spark = pyspark.spark_session
-    inputs = load_range_inputs(spark, lake, days, config.merchant_delay_days)
-    write_feature_days(spark, lake, postgres, days, inputs, config.merchant_delay_days)
-
-    manifests = {d: lake.manifest("fraud_features", d) for d in days}
-    expected = {d: lake.manifest("transactions", d).rows for d in days}
-    written = spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in days])
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": sum(m.rows for m in manifests.values()),
-            "path": dg.MetadataValue.path(lake.dataset_uri("fraud_features")),
-            "bytes": sum(m.bytes for m in manifests.values()),
-            "per_day": per_day_table(
-                {d: {"rows": m.rows, "bytes": m.bytes} for d, m in manifests.items()}
-            ),
-            **{
-                k: dg.MetadataValue.json(v) if isinstance(v, list) else v
-                for k, v in inputs.notes.items()
-            },
-        },
-        check_results=[
-            features_cover_days_result(written, expected, model_feature_nulls(lake, days))
-        ],
+    return run_spark_step(
+        context,
+        "fraud_features",
+        config,
+        spark_pipes=spark_pipes,
+        pyspark=pyspark,
+        lake=lake,
+        postgres=postgres,
     )
-
-
-class AlertsConfig(dg.Config):
-    # Scored transactions at or above this level become rows in PostgreSQL fraud_alerts.
-    min_risk_level: str = "MEDIUM"
-    # Expected share of a day's transactions that become alerts (outside: WARN).
-    min_alert_rate: float = 0.0
-    max_alert_rate: float = 0.05
 
 
 @dg.asset(
@@ -153,86 +117,16 @@ def fraud_alerts(
     config: AlertsConfig,
     pyspark: LazyPySparkResource,
     pyspark_step_launcher: dg.ResourceParam[Any],
+    spark_pipes: dg.ResourceParam[Any],
     lake: LakeResource,
     postgres: PostgresResource,
 ) -> dg.MaterializeResult:
-    days = partition_days(context)
-    spark = pyspark.spark_session
-    missing = [d for d in days if lake.manifest("fraud_features", d) is None]
-    if missing:
-        raise dg.Failure(
-            f"no fraud_features partition for {', '.join(map(str, missing))}: materialize it first"
-        )
-    models = models_for_days(lake, days)
-    write_days(
-        score_days(spark, lake, models),
-        lake,
-        "scored_transactions",
-        days,
-        utc_day(F.col("transaction_date")),
-        "transaction_id",
-    )
-    scored = spark.read.parquet(
-        *[lake.spark_path("scored_transactions", d) for d in days]
-    ).withColumn("_day", utc_day(F.col("transaction_date")))
-
-    levels = levels_at_or_above(config.min_risk_level)
-    alerts = scored.where(F.col("risk_level").isin(levels)).toArrow()
-    syncs = {}
-    with postgres.connect() as conn:
-        for day in days:
-            day_alerts = alerts.filter(pc.equal(alerts["_day"], pa.scalar(day, pa.date32())))
-            syncs[day] = sync_day_alerts(
-                conn, day, day_alerts.drop_columns(["_day"]), context.run_id
-            )
-        references = references_result(conn, days)
-    # One pass over the scored rows for both tallies (per day, per level).
-    scored_by_day: dict = {}
-    by_level: dict = {}
-    for r in scored.groupBy("_day", "risk_level").count().collect():
-        scored_by_day[r["_day"]] = scored_by_day.get(r["_day"], 0) + r["count"]
-        by_level[r["risk_level"]] = by_level.get(r["risk_level"], 0) + r["count"]
-    alerts_by_day = {d: syncs[d].inserted + syncs[d].updated + syncs[d].unchanged for d in days}
-
-    rule_counts = (
-        scored.select(F.explode("rules_triggered").alias("rule"))
-        .groupBy("rule")
-        .count()
-        .orderBy(F.desc("count"), "rule")
-        .collect()
-    )
-    total = lambda field: sum(getattr(s, field) for s in syncs.values())  # noqa: E731
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": alerts.num_rows,
-            "scored_transactions": sum(by_level.values()),
-            "alerts_by_risk_level": dg.MetadataValue.json(
-                {lvl: by_level.get(lvl, 0) for lvl in ("CRITICAL", "HIGH", "MEDIUM", "LOW")}
-            ),
-            "rules_fired": dg.MetadataValue.json({r["rule"]: r["count"] for r in rule_counts}),
-            "min_risk_level": config.min_risk_level,
-            "rules_version": RULES_VERSION,
-            "model_version_by_day": dg.MetadataValue.json(
-                {d.isoformat(): m.version if m else "none: rules only" for d, m in models.items()}
-            ),
-            "alerts_inserted": total("inserted"),
-            "alerts_updated": total("updated"),
-            "alerts_unchanged": total("unchanged"),
-            "alerts_removed_unreviewed": total("removed"),
-            "alerts_kept_reviewed_no_longer_produced": total("retired"),
-            "per_day": per_day_table({d: vars(s) for d, s in syncs.items()}),
-            "scored_path": dg.MetadataValue.path(lake.dataset_uri("scored_transactions")),
-            "alerts_table": "frauddb.public.fraud_alerts",
-            "alert_volume_recent_days": alert_volume_table(postgres, days[-1]),
-        },
-        check_results=[
-            alerts_consistency_result(alerts),
-            references,
-            rate_result(
-                alerts_by_day,
-                {d: scored_by_day.get(d, 0) for d in days},
-                config.min_alert_rate,
-                config.max_alert_rate,
-            ),
-        ],
+    return run_spark_step(
+        context,
+        "fraud_alerts",
+        config,
+        spark_pipes=spark_pipes,
+        pyspark=pyspark,
+        lake=lake,
+        postgres=postgres,
     )
