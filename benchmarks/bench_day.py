@@ -1150,12 +1150,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"SparkSession.builder.getOrCreate() with the pyspark resource's config, {spark.sparkContext.master}"
         ]
 
+    # Before fraud_feedback, the first asset that uses Spark: the session (and its event
+    # log) must be this one.
+    timed("spark_session_start", spark_start)
     # The day's labels (reviews + chargebacks known before D): an input of the features.
     timed(
         "fraud_feedback",
         asset_stage("fraud_feedback", "dagster/row_count", lambda md: []),
     )
-    timed("spark_session_start", spark_start)
     timed("fraud_features", asset_stage("fraud_features", "dagster/row_count", features_notes))
     timed("fraud_alerts", asset_stage("fraud_alerts", "scored_transactions", alerts_notes))
     # After the alerts in the daily job; outside the chain the target is about.
@@ -1184,8 +1186,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     chain_names = (
         "s3_partitioned_parquet",
-        "fraud_feedback",
         "spark_session_start",
+        "fraud_feedback",
         "fraud_features",
         "fraud_alerts",
     )
