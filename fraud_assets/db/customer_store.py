@@ -19,16 +19,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from fraud_assets.contract.customers import CUSTOMER_FEED_COLUMNS
-
-_QUARANTINE_COLUMNS = (
-    "partition_date",
-    "source_file",
-    "record_number",
-    "reason",
-    "detail",
-    "raw_record",
-    "dagster_run_id",
-)
+from fraud_assets.db.quarantine import QUARANTINE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -79,7 +70,7 @@ def replace_customers_day(
             table = quarantine.add_column(
                 0, "partition_date", pa.array([day] * n, pa.date32())
             ).append_column("dagster_run_id", pa.array([run_id] * n, pa.string()))
-            _copy(conn, "customers_quarantine", table, _QUARANTINE_COLUMNS)
+            _copy(conn, "customers_quarantine", table, QUARANTINE_COLUMNS)
     return CustomerUpsert(inserted, len(rows) - inserted, good.num_rows - len(rows))
 
 

@@ -14,7 +14,8 @@ from psycopg import sql
 from fraud_assets.contract.schema import FEED_COLUMNS
 from fraud_assets.logic.validation import QUARANTINE_SCHEMA
 
-_COLUMNS = (
+# The columns of both quarantine tables (transactions_quarantine, customers_quarantine).
+QUARANTINE_COLUMNS = (
     "partition_date",
     "source_file",
     "record_number",
@@ -61,9 +62,11 @@ def replace_quarantine(
         "dagster_run_id", pa.array([run_id] * n, pa.string())
     )
     buffer = io.BytesIO()
-    pacsv.write_csv(table.select(list(_COLUMNS)), buffer, pacsv.WriteOptions(include_header=False))
+    pacsv.write_csv(
+        table.select(list(QUARANTINE_COLUMNS)), buffer, pacsv.WriteOptions(include_header=False)
+    )
     copy_sql = sql.SQL("COPY transactions_quarantine ({}) FROM STDIN (FORMAT csv)").format(
-        sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
+        sql.SQL(", ").join(map(sql.Identifier, QUARANTINE_COLUMNS))
     )
     with conn.cursor().copy(copy_sql) as copy:
         copy.write(buffer.getvalue())

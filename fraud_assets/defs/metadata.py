@@ -8,17 +8,23 @@ from fraud_assets.contract.schema import TRANSACTION_COLUMNS
 
 OWNERS = ["team:fraud-data-engineering"]
 
-TRANSACTIONS_COLUMN_SCHEMA = dg.TableSchema(
-    columns=[
-        dg.TableColumn(
-            c.name,
-            c.pg_type,
-            description=c.description,
-            constraints=dg.TableColumnConstraints(nullable=not c.required),
-        )
-        for c in TRANSACTION_COLUMNS
-    ]
-)
+
+def contract_column_schema(columns) -> dg.TableSchema:
+    """A PostgreSQL table's contract columns (fraud_assets/contract/) as the UI shows them."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                c.name,
+                c.pg_type,
+                description=c.description,
+                constraints=dg.TableColumnConstraints(nullable=not c.required),
+            )
+            for c in columns
+        ]
+    )
+
+
+TRANSACTIONS_COLUMN_SCHEMA = contract_column_schema(TRANSACTION_COLUMNS)
 
 
 def column_schema(columns: dict[str, str], types: dict[str, str] | None = None) -> dg.TableSchema:

@@ -4,7 +4,12 @@ import dagster as dg
 
 from fraud_assets.contract.customers import CUSTOMER_COLUMNS, CUSTOMER_FEED_COLUMNS
 from fraud_assets.db.customer_store import count_customers, replace_customers_day
-from fraud_assets.defs.metadata import OWNERS, explanation, per_day_table
+from fraud_assets.defs.metadata import (
+    OWNERS,
+    contract_column_schema,
+    explanation,
+    per_day_table,
+)
 from fraud_assets.logic.customer_validation import validate_customers
 from fraud_assets.logic.pan import mask_pans
 from fraud_assets.partitions import daily_partitions, partition_days
@@ -38,17 +43,7 @@ class CustomersConfig(dg.Config):
     ),
     metadata={
         "dagster/table_name": "frauddb.public.customers",
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn(
-                    c.name,
-                    c.pg_type,
-                    description=c.description,
-                    constraints=dg.TableColumnConstraints(nullable=not c.required),
-                )
-                for c in CUSTOMER_COLUMNS
-            ]
-        ),
+        "dagster/column_schema": contract_column_schema(CUSTOMER_COLUMNS),
     },
     check_specs=[CUSTOMERS_QUARANTINE_CHECK],
     retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
