@@ -1142,6 +1142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             **defs.resources["pyspark"].spark_config,
             "spark.eventLog.enabled": "true",
             "spark.eventLog.dir": event_dir.as_uri(),
+            "spark.eventLog.compress": "false",
         }
         t = time.perf_counter()
         spark = spark_session_from_config(config)
@@ -1384,8 +1385,18 @@ def spark_stage_profile(
 ) -> dict[str, list[dict]]:
     """The slowest completed Spark stages of each benchmark stage, from the event log."""
     completed = []
-    for path in sorted(event_dir.glob("*")) if event_dir.is_dir() else []:
-        with open(path, errors="replace") as f:
+    # Spark 4 writes a rolling log: a folder of `events_N_...` files per application.
+    import io
+
+    import pyarrow as pa
+
+    for path in sorted(p for p in event_dir.rglob("events_*") if p.is_file()):
+        raw = (
+            pa.CompressedInputStream(str(path), "zstd").read()
+            if path.suffix == ".zstd"
+            else path.read_bytes()
+        )
+        with io.StringIO(raw.decode(errors="replace")) as f:
             for line in f:
                 if '"SparkListenerStageCompleted"' not in line:
                     continue
