@@ -55,29 +55,10 @@ def postgres_customers(
     landing: LandingResource,
 ) -> dg.MaterializeResult:
     per_day = {}
-    for day in partition_days(context):
-        if not landing.list_day_files("customers", day):
-            per_day[day] = {"records": 0, "inserted": 0, "updated": 0, "unchanged": 0}
-            per_day[day].update(quarantined=0, reasons={}, samples=[], feed=False)
-            continue
-        feed = landing.read_day("customers", day, CUSTOMER_FEED_COLUMNS)
-        masked = mask_pans(feed.table, CUSTOMER_FEED_COLUMNS)
-        result = validate_customers(masked.table)
-        with postgres.connect() as conn:
-            upsert = replace_customers_day(
-                conn, day, result.good, result.quarantine, context.run_id
-            )
-        per_day[day] = {
-            "records": feed.table.num_rows,
-            **vars(upsert),
-            "quarantined": result.quarantine.num_rows,
-            "reasons": result.reason_counts(),
-            "samples": result.quarantine.select(["source_file", "record_number", "reason"])
-            .slice(0, 10)
-            .to_pylist(),
-            "feed": True,
-        }
+    # One connection for the run: each day commits its own upsert and quarantine.
     with postgres.connect() as conn:
+        for day in partition_days(context):
+            per_day[day] = _load_customers_day(conn, landing, day, context.run_id)
         stored = count_customers(conn)
     over = {
         d.isoformat(): {
@@ -122,3 +103,31 @@ def postgres_customers(
             )
         ],
     )
+
+
+def _load_customers_day(conn, landing: LandingResource, day, run_id: str) -> dict:
+    if not landing.list_day_files("customers", day):
+        return {
+            "records": 0,
+            "inserted": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "quarantined": 0,
+            "reasons": {},
+            "samples": [],
+            "feed": False,
+        }
+    feed = landing.read_day("customers", day, CUSTOMER_FEED_COLUMNS)
+    masked = mask_pans(feed.table, CUSTOMER_FEED_COLUMNS)
+    result = validate_customers(masked.table)
+    upsert = replace_customers_day(conn, day, result.good, result.quarantine, run_id)
+    return {
+        "records": feed.table.num_rows,
+        **vars(upsert),
+        "quarantined": result.quarantine.num_rows,
+        "reasons": result.reason_counts(),
+        "samples": result.quarantine.select(["source_file", "record_number", "reason"])
+        .slice(0, 10)
+        .to_pylist(),
+        "feed": True,
+    }
