@@ -6,7 +6,8 @@ One UI for the module (starting it costs ~10-20 s). Days, relative to today:
   D0         materialized in-process by the demo's own code path before the UI looks: its
              run must be in the UI (same instance)
   D1         materialized from the UI (Materialize all -> one partition -> Launch 1 run)
-  D2..D4     a backfill of the three latest days launched from the UI
+  D2..D4     a backfill of three days launched from the UI; LATEST, the day after them,
+             has its feed but is never loaded: the backfill must not reach it
   BAD        a feed with 10% bad amounts: the blocking quarantine check fails and says why
 Screenshots: FRAUD_TEST_ARTIFACTS (default /tmp/fraud-assets-artifacts).
 """
@@ -45,10 +46,7 @@ from fraud_assets_tests.ui.server import UIServer, running_ui, wait_for
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ("postgres_transactions", "s3_partitioned_parquet", "fraud_features", "fraud_alerts")
 TODAY = dt.datetime.now(dt.UTC).date()
-# The backfill takes the three latest partitions: a backfill from the asset graph also
-# targets every later day whose features look back on the chosen days (up to 30), and
-# those later days must have their feeds.
-D0, D1, BAD, D2, D3, D4 = (TODAY - dt.timedelta(days=n) for n in (8, 7, 5, 3, 2, 1))
+D0, D1, BAD, D2, D3, D4, LATEST = (TODAY - dt.timedelta(days=n) for n in (8, 7, 5, 4, 3, 2, 1))
 SCHEDULE = "daily_fraud_detection_after_midnight_utc"
 LINEAGE = "/assets/fraud_alerts?view=lineage&lineageScope=upstream&lineageDepth=5"
 RUN_TIMEOUT_S = 600  # a Spark run; on a 2-core machine shared with other Spark jobs it took minutes
@@ -88,7 +86,7 @@ def ui(postgres, tmp_path_factory) -> Iterator[dict]:
     _fresh_database(postgres.conninfo, "dagster_ui")
     landing, lake = home / "landing", home / "lake"
     generate(
-        GeneratorConfig(start=D0, days=(D4 - D0).days + 1, transactions_per_day=150, seed=11),
+        GeneratorConfig(start=D0, days=(LATEST - D0).days + 1, transactions_per_day=150, seed=11),
         landing,
         home / "ground_truth",
     )
@@ -232,6 +230,8 @@ def test_backfill_three_days_from_the_ui(ui, browser):
     assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), (backfill, server.log_tail())
     for asset in ASSETS:
         assert api.materialized_partitions(server, asset, days) == set(days), asset
+        # Exactly the chosen days: the features' 37-day history does not pull in later ones.
+        assert not api.materialized_partitions(server, asset, [LATEST.isoformat()]), asset
     _open(browser, server, f"/runs/b/{backfill['id']}")
     wait_for_text(browser, ["Succeeded", days[0], days[-1]], 60)
     screenshot(browser, "backfill")
