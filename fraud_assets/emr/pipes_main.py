@@ -13,8 +13,6 @@ materialization and check results back (fraud_assets/emr/pipes_step.py).
 Standalone on purpose: it is uploaded and run as a script; the package comes from the zip.
 """
 
-import os
-
 import boto3
 from dagster_pipes import (
     PipesCliArgsParamsLoader,
@@ -27,18 +25,6 @@ from dagster_pipes import (
 MESSAGE_INTERVAL_SECONDS = 5.0
 
 
-def apply_environment(env: dict) -> None:
-    # The cluster's own environment wins: an operator can override a value per cluster.
-    for name, value in env.items():
-        os.environ.setdefault(name, value)
-    secret_id = os.environ.get("FRAUD_DB_PASSWORD_SECRET_ID")
-    if secret_id and "FRAUD_DB_PASSWORD" not in os.environ:
-        secrets = boto3.client("secretsmanager")
-        os.environ["FRAUD_DB_PASSWORD"] = secrets.get_secret_value(SecretId=secret_id)[
-            "SecretString"
-        ]
-
-
 def main() -> None:
     s3 = boto3.client("s3")
     with open_dagster_pipes(
@@ -46,6 +32,8 @@ def main() -> None:
         context_loader=PipesS3ContextLoader(s3),
         message_writer=PipesS3MessageWriter(s3, interval=MESSAGE_INTERVAL_SECONDS),
     ) as pipes:
+        from fraud_assets.emr.step_environment import apply_environment  # noqa: PLC0415
+
         apply_environment(pipes.get_extra("env"))
         import fraud_assets  # noqa: PLC0415 - after the environment is set
 

@@ -10,7 +10,6 @@ Standalone on purpose: it is run as a script, not imported from the package.
 """
 
 import json
-import os
 import posixpath
 import sys
 
@@ -18,18 +17,11 @@ import boto3
 
 
 def apply_step_environment(bucket: str, step_run_ref_key: str) -> None:
+    from fraud_assets.emr.step_environment import apply_environment  # noqa: PLC0415
+
     s3 = boto3.client("s3")
     key = posixpath.join(posixpath.dirname(step_run_ref_key), "step_env.json")
-    staged = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    # The cluster's own environment wins: an operator can override a value per cluster.
-    for name, value in staged.items():
-        os.environ.setdefault(name, value)
-    secret_id = os.environ.get("FRAUD_DB_PASSWORD_SECRET_ID")
-    if secret_id and "FRAUD_DB_PASSWORD" not in os.environ:
-        secrets = boto3.client("secretsmanager")
-        os.environ["FRAUD_DB_PASSWORD"] = secrets.get_secret_value(SecretId=secret_id)[
-            "SecretString"
-        ]
+    apply_environment(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
 
 
 def main(bucket: str, step_run_ref_key: str) -> None:

@@ -13,26 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import boto3
 import dagster as dg
-import pyarrow.parquet as pq
 import pytest
 from dagster_pipes import decode_param
 
-from fraud_assets.db.transaction_store import replace_day
-from fraud_assets.defs.lake.assets import to_lake_schema
-from fraud_assets.emr.commands import create_cluster
-from fraud_assets.resources.lake import LakeResource
-from fraud_assets_tests.emr.aws import moto_aws, play_emr_steps, step_process_env
-from fraud_assets_tests.emr.test_step_launcher import _transactions
+from fraud_assets_tests.emr.aws import moto_aws
+from fraud_assets_tests.emr.submit import stage_day_on_a_cluster, submit_while_playing_emr
 
 DAY = dt.date(2026, 3, 11)
-REPO = Path(__file__).resolve().parents[2]
 BUCKET = "fraud-emr-pipes"
 PREFIX = "staging"
 
@@ -61,39 +53,10 @@ def test_pipes_runner_runs_the_spark_assets_as_emr_steps(
     assets, aws, clean_db, tmp_path, monkeypatch
 ):
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket=BUCKET)
-    boto3.client("secretsmanager").create_secret(
-        Name="fraud/db", SecretString=os.environ["FRAUD_DB_PASSWORD"]
+    staged = stage_day_on_a_cluster(
+        aws, clean_db, tmp_path, DAY, BUCKET, monkeypatch, FRAUD_SPARK_RUNNER="emr_pipes"
     )
-    lake_uri = f"file://{tmp_path}/lake"
-    lake = LakeResource(uri=lake_uri)
-    transactions = _transactions(DAY)
-    replace_day(clean_db.connect, DAY, transactions, slices=2)
-    with lake.replace_partition("transactions", DAY) as folder:
-        pq.write_table(
-            to_lake_schema(transactions), folder / "part-00000.parquet", compression="zstd"
-        )
-    monkeypatch.setenv("FRAUD_EMR_LOG_URI", f"s3://{BUCKET}/logs/")
-    monkeypatch.setenv("FRAUD_EMR_PACKAGE_PREFIX", f"s3://{BUCKET}/{PREFIX}/package/x")
-    cluster_id = create_cluster()
-
-    dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
-    submit_env = {
-        **os.environ,
-        **aws,
-        "DAGSTER_HOME": str(dagster_home),
-        "FRAUD_ENV": "prod",
-        "FRAUD_SPARK_RUNNER": "emr_pipes",
-        "FRAUD_LAKE_URI": lake_uri,
-        "FRAUD_LANDING_URI": f"file://{tmp_path}/landing",
-        "FRAUD_DB_PASSWORD_SECRET_ID": "fraud/db",
-        "FRAUD_EMR_CLUSTER_ID": cluster_id,
-        "FRAUD_EMR_STAGING_BUCKET": BUCKET,
-        "FRAUD_EMR_STAGING_PREFIX": PREFIX,
-        "FRAUD_EMR_POLL_SECONDS": "0.5",
-    }
+    lake, lake_uri, cluster_id = staged.lake, staged.lake_uri, staged.cluster_id
     contexts: list[dict] = []
 
     def read_pipes_context(args: list[str]) -> None:
@@ -109,35 +72,18 @@ def test_pipes_runner_runs_the_spark_assets_as_emr_steps(
             }
         )
 
-    log = tmp_path / "submit.log"
-    command = [sys.executable, "-m", "fraud_assets.cli", "emr", "submit"]
-    with open(log, "w") as out:
-        submit = subprocess.Popen(
-            [*command, "--start", DAY.isoformat(), "--assets", *assets],
-            env=submit_env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        played = play_emr_steps(
-            cluster_id,
-            tmp_path / "emr",
-            step_process_env(aws),
-            done=lambda: submit.poll() is not None,
-            timeout=600,
-            step_timeout=420,
-            before_run=read_pipes_context,
-        )
-        submit.wait(timeout=120)
-    finally:
-        if submit.poll() is None:
-            submit.kill()
-    out = log.read_text()
+    played, returncode, out = submit_while_playing_emr(
+        staged,
+        aws,
+        tmp_path,
+        ["--start", DAY.isoformat(), "--assets", *assets],
+        timeout=600,
+        before_run=read_pipes_context,
+    )
     assert [p.returncode for p in played] == [0] * len(assets), "\n".join(
         p.stderr[-3000:] for p in played
     )
-    assert submit.returncode == 0, out[-5000:]
+    assert returncode == 0, out[-5000:]
     step, seen = played[0], contexts[0]
 
     # The Pipes context the step was pointed at: the run, the asset, the partition, and as
@@ -188,7 +134,7 @@ def test_pipes_runner_runs_the_spark_assets_as_emr_steps(
 
     # What Dagster recorded, read back through Pipes: the materialization of the partition
     # with the step's metadata (and the EMR step's id), and the check result.
-    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+    monkeypatch.setenv("DAGSTER_HOME", str(staged.dagster_home))
     with dg.DagsterInstance.get() as instance:
         run = instance.get_run_by_id(run_id)
         assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
@@ -214,7 +160,7 @@ def test_pipes_runner_runs_the_spark_assets_as_emr_steps(
     # `emr status RUN_ID` finds the Pipes step as it finds the step launcher's.
     status = subprocess.run(
         [sys.executable, "-m", "fraud_assets.cli", "emr", "status", run_id],
-        env=submit_env,
+        env=staged.env,
         capture_output=True,
         text=True,
         timeout=120,
