@@ -122,6 +122,19 @@ def test_prod_uses_the_emr_step_launcher_and_secrets_only_from_the_environment()
     assert isinstance(resources["lake"].uri, dg.EnvVar)
 
 
+def test_secrets_stay_out_of_a_resources_repr_while_it_still_connects(postgres):
+    # A resource is printed in tracebacks and logs; its password and hash key must not be.
+    from fraud_assets.resources.lake import LakeResource
+
+    pg = postgres
+    lake = LakeResource(uri="/tmp/lake", hash_key="hash-key-secret")
+    for text in (repr(pg), str(pg), repr(lake), str(lake)):
+        assert postgres.password not in text and "hash-key-secret" not in text
+    with pg.connect() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert lake.identifier_hash_key() == b"hash-key-secret"
+
+
 def test_the_daily_job_runs_the_assets_and_their_own_checks_not_the_freshness_check():
     job = defs.resolve_job_def("daily_fraud_detection")
     assert sorted(n.name for n in job.graph.node_defs) == sorted(

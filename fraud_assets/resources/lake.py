@@ -39,6 +39,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+import pydantic
 
 from fraud_assets.logic.minimise import DeviceMode, IpMode, key_id
 from fraud_assets.resources.storage import (
@@ -122,7 +123,7 @@ class LakeResource(dg.ConfigurableResource):
     s3_sse: str | None = None
     ip_address_mode: IpMode = "hash"
     device_fingerprint_mode: DeviceMode = "hash"
-    hash_key: str | None = None
+    hash_key: str | None = pydantic.Field(default=None, repr=False)
 
     def identifier_hash_key(self) -> bytes | None:
         key = self.hash_key or os.environ.get("FRAUD_LAKE_HASH_KEY")

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 import psycopg
+import pydantic
 from psycopg.conninfo import make_conninfo
 
 from fraud_assets.db.migrate import migrate
@@ -19,7 +20,8 @@ class PostgresResource(dg.ConfigurableResource):
     port: int = 5432
     dbname: str = "frauddb"
     user: str
-    password: str
+    # Kept out of repr/str: a resource shows up in tracebacks and logs.
+    password: str = pydantic.Field(repr=False)
     sslmode: str = "prefer"
     # CA bundle that signed the server's certificate (FRAUD_DB_SSLROOTCERT); with
     # sslmode=verify-full the server must present a certificate for `host` signed by it.
