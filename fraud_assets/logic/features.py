@@ -218,10 +218,6 @@ def customer_daily_stats(tx_usd: DataFrame) -> DataFrame:
     )
 
 
-# Marks the daily rows of the days before the computed range in customer_history's input.
-_FROM_HISTORY = "_from_history"
-
-
 def _distinct_union(arrays: Column) -> Column:
     return F.array_distinct(F.flatten(arrays))
 
@@ -235,12 +231,6 @@ def customer_history(targets: DataFrame, stats_rows: DataFrame) -> DataFrame:
       or when every amount was equal (decided exactly from min = max).
     - _h_n{w}, _h_s{w}: count and USD sum over the w - 1 days before the day, and the sets of
       countries and merchants over them, for the calendar windows that end today.
-    - _stub, when `stats_rows` has the boolean column `_from_history` (rows of the days
-      before the computed range): the card's last transaction (last_ts, last_transaction_id,
-      last_country) among those rows, the "previous transaction" stand-in of
-      with_sequence_features. Taken here, from rows this join already brings together, it
-      costs no extra pass over the history (it used to be a sort-based aggregation of
-      its own).
     """
     h = stats_rows.alias("h")
     back = F.datediff(targets["_day"], F.col("h.stats_day"))  # 1 .. HISTORY_DAYS
@@ -258,15 +248,6 @@ def customer_history(targets: DataFrame, stats_rows: DataFrame) -> DataFrame:
         F.min("h.min_usd").alias("lo"),
         F.max("h.max_usd").alias("hi"),
     ]
-    if _FROM_HISTORY in stats_rows.columns:
-        # max_by skips rows whose ordering is NULL: only the history rows compete.
-        earlier = F.col(f"h.{_FROM_HISTORY}")
-        aggs.append(
-            F.max_by(
-                F.when(earlier, F.struct("h.last_ts", "h.last_transaction_id", "h.last_country")),
-                F.when(earlier, F.struct("h.last_ts", "h.last_transaction_id")),
-            ).alias("_stub")
-        )
     for w in windowed:
         inside = back <= w - 1
         aggs += [
@@ -294,7 +275,6 @@ def customer_history(targets: DataFrame, stats_rows: DataFrame) -> DataFrame:
             for w in windowed
             for c in (f"_h_n{w}", f"_h_s{w}", f"_h_countries{w}", f"_h_merchants{w}")
         ],
-        *(["_stub"] if _FROM_HISTORY in stats_rows.columns else []),
     )
 
 
@@ -323,9 +303,6 @@ def with_sequence_features(
     - prev_*: the card's previous transaction in (transaction_date, transaction_id) order,
       across days; the last transaction of the latest `history` day stands in for
       everything before the first day (it may repeat a tail row: identical, so harmless).
-      When `card_history` carries `_stub` (customer_history with `_from_history` rows), the
-      stand-in comes from there, one per (card, day) of the range, and `history` is not
-      read again.
     - with `card_history` (customer_history's rows): the hist_* statistics and the
       calendar-window counts, means and distinct countries/merchants, today's part running
       up to this transaction.
@@ -341,8 +318,7 @@ def with_sequence_features(
             ).withColumn("_kind", F.lit(_TAIL)),
             allowMissingColumns=True,
         )
-    stubs_in_history = card_history is not None and "_stub" in card_history.columns
-    if history is not None and not stubs_in_history:
+    if history is not None:
         latest = history.groupBy("customer_id").agg(
             F.max_by(
                 F.struct("last_ts", "last_transaction_id", "last_country"),
@@ -363,40 +339,13 @@ def with_sequence_features(
         # One row per (card, day) at the day's first instant with the empty id: it sorts
         # before every transaction of its day, counts for nothing, and hands its values to
         # the day's rows through a running window.
-        hist = (
+        rows = rows.unionByName(
             card_history.withColumn("transaction_date", F.to_timestamp("_day"))
             .withColumn("transaction_id", F.lit(""))
             .withColumn("_kind", F.lit(_HIST))
-            .drop("_day")
+            .drop("_day"),
+            allowMissingColumns=True,
         )
-        if stubs_in_history:
-            # Each (card, day) row gives its history row and its stub row in one pass (no
-            # second evaluation of customer_history). A card present on several days of a
-            # range gets several stubs: the earliest day's is the latest, and older ones
-            # sort before it, so the previous transaction found is the same.
-            carried = [c for c in hist.columns if c not in ("customer_id", "_kind", "_stub")]
-            stub = F.col("_kind") == _STUB
-            hist = (
-                hist.withColumn("_kind", F.explode(F.array(F.lit(_HIST), F.lit(_STUB))))
-                .where(~stub | F.col("_stub").isNotNull())
-                .select(
-                    "customer_id",
-                    "_kind",
-                    F.when(stub, F.col("_stub.last_transaction_id"))
-                    .otherwise(F.col("transaction_id"))
-                    .alias("transaction_id"),
-                    F.when(stub, F.col("_stub.last_ts"))
-                    .otherwise(F.col("transaction_date"))
-                    .alias("transaction_date"),
-                    F.when(stub, F.col("_stub.last_country")).alias("location_country"),
-                    *[
-                        F.when(~stub, F.col(c)).alias(c)
-                        for c in carried
-                        if c not in ("transaction_id", "transaction_date")
-                    ],
-                )
-            )
-        rows = rows.unionByName(hist, allowMissingColumns=True)
     rows = rows.withColumn("_day", utc_day(F.col("transaction_date")))
     today = F.col("_kind") == _TODAY
     micros = F.unix_micros("transaction_date")
@@ -532,15 +481,7 @@ def build_features(
         "local_hour", local_hour(F.col("transaction_date"), F.col("location_country"))
     )
     own = own_stats if own_stats is not None else customer_daily_stats(tx)
-    # The history rows are marked so customer_history also finds each card's last
-    # transaction before the range (the stub of with_sequence_features).
-    stats_rows = (
-        own
-        if history is None
-        else history.withColumn(_FROM_HISTORY, F.lit(True)).unionByName(
-            own.withColumn(_FROM_HISTORY, F.lit(False))
-        )
-    )
+    stats_rows = own if history is None else history.unionByName(own)
     # The cards of each day come from the day's own daily rows: no extra pass over tx.
     targets = own.select("customer_id", F.col("stats_day").alias("_day"))
     tx = with_sequence_features(tx, tail, history, customer_history(targets, stats_rows))
