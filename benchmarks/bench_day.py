@@ -1371,20 +1371,23 @@ def render_markdown(report: dict, stages: dict[str, Stage]) -> str:
             "Spark stages that took the time (from the Spark event log; a stage's wall time "
             "overlaps others' when they run side by side):",
             "",
-            "| asset | Spark stage (call site) | wall s | tasks |",
-            "| --- | --- | ---: | ---: |",
+            "| asset | job description | Spark stage (call site) | wall s | tasks |",
+            "| --- | --- | --- | ---: | ---: |",
         ]
         for asset, rows in report["spark_stages"].items():
             for r in rows:
-                lines.append(f"| {asset} | `{r['name']}` | {r['seconds']:.2f} | {r['tasks']} |")
+                lines.append(
+                    f"| {asset} | {r.get('job', '')} | `{r['name']}` | {r['seconds']:.2f} | {r['tasks']} |"
+                )
     return "\n".join(lines)
 
 
 def spark_stage_profile(
-    event_dir: Path, windows: dict[str, tuple[float, float]], top: int = 8
+    event_dir: Path, windows: dict[str, tuple[float, float]], top: int = 12
 ) -> dict[str, list[dict]]:
     """The slowest completed Spark stages of each benchmark stage, from the event log."""
     completed = []
+    described: dict[int, str] = {}  # stage id -> job description (spark_jobs.spark_job)
     # Spark 4 writes a rolling log: a folder of `events_N_...` files per application.
     import io
 
@@ -1398,6 +1401,13 @@ def spark_stage_profile(
         )
         with io.StringIO(raw.decode(errors="replace")) as f:
             for line in f:
+                if '"SparkListenerStageSubmitted"' in line:
+                    event = json.loads(line)
+                    props = event.get("Properties") or {}
+                    described[event["Stage Info"]["Stage ID"]] = props.get(
+                        "spark.job.description", ""
+                    )
+                    continue
                 if '"SparkListenerStageCompleted"' not in line:
                     continue
                 info = json.loads(line)["Stage Info"]
@@ -1407,6 +1417,7 @@ def spark_stage_profile(
                 completed.append(
                     {
                         "name": info.get("Stage Name", "?"),
+                        "job": described.get(info.get("Stage ID"), ""),
                         "start": start / 1000,
                         "seconds": (end - start) / 1000,
                         "tasks": info.get("Number of Tasks"),
@@ -1417,7 +1428,9 @@ def spark_stage_profile(
         inside = [c for c in completed if lo <= c["start"] <= hi]
         if inside:
             inside.sort(key=lambda c: -c["seconds"])
-            out[name] = [{k: c[k] for k in ("name", "seconds", "tasks")} for c in inside[:top]]
+            out[name] = [
+                {k: c[k] for k in ("name", "job", "seconds", "tasks")} for c in inside[:top]
+            ]
     return out
 
 

@@ -17,6 +17,7 @@ from fraud_assets.defs.detection.lake_inputs import (
     RangeInputs,
     write_days,
 )
+from fraud_assets.defs.detection.spark_jobs import spark_job
 from fraud_assets.logic.features import (
     CUSTOMER_DAILY_LAYOUT,
     HISTORY_DAYS,
@@ -64,7 +65,8 @@ def write_feature_days(
     # The days' own daily rows feed both their features and later days: computed once.
     daily = customer_daily_stats(tx_usd).cache()
     merchant = merchant_daily_stats(tx_usd).cache()
-    expectations = read_expectations(spark, postgres)
+    with spark_job(spark, "fraud_features: KYC expectations"):
+        expectations = read_expectations(spark, postgres)
     features = build_features(
         inputs.tx,
         inputs.rates,
@@ -78,33 +80,36 @@ def write_feature_days(
         merchant_delay_days=merchant_delay_days,
     )
     sources = {d: {"source_version": v} for d, v in inputs.source_versions.items()}
-    write_days(
-        features,
-        lake,
-        "fraud_features",
-        days,
-        utc_day(F.col("transaction_date")),
-        "transaction_id",
-        sources,
-    )
-    write_days(
-        daily,
-        lake,
-        DAILY_STATS,
-        days,
-        F.col("stats_day"),
-        "customer_id",
-        {d: {**e, "layout": CUSTOMER_DAILY_LAYOUT} for d, e in sources.items()},
-    )
-    write_days(
-        merchant,
-        lake,
-        MERCHANT_DAILY,
-        days,
-        F.col("stats_day"),
-        "merchant_name",
-        {d: {**e, "layout": MERCHANT_DAILY_LAYOUT} for d, e in sources.items()},
-    )
+    with spark_job(spark, "fraud_features: per-card and merchant windows, write fraud_features"):
+        write_days(
+            features,
+            lake,
+            "fraud_features",
+            days,
+            utc_day(F.col("transaction_date")),
+            "transaction_id",
+            sources,
+        )
+    with spark_job(spark, "fraud_features: write customer_daily"):
+        write_days(
+            daily,
+            lake,
+            DAILY_STATS,
+            days,
+            F.col("stats_day"),
+            "customer_id",
+            {d: {**e, "layout": CUSTOMER_DAILY_LAYOUT} for d, e in sources.items()},
+        )
+    with spark_job(spark, "fraud_features: write merchant_daily"):
+        write_days(
+            merchant,
+            lake,
+            MERCHANT_DAILY,
+            days,
+            F.col("stats_day"),
+            "merchant_name",
+            {d: {**e, "layout": MERCHANT_DAILY_LAYOUT} for d, e in sources.items()},
+        )
     daily.unpersist()
     merchant.unpersist()
 

@@ -36,6 +36,7 @@ from fraud_assets.defs.detection.feature_build import (
 )
 from fraud_assets.defs.detection.lake_inputs import load_range_inputs, write_days
 from fraud_assets.defs.detection.model_scoring import models_for_days, score_days
+from fraud_assets.defs.detection.spark_jobs import spark_job
 from fraud_assets.defs.metadata import alert_volume_table, per_day_table
 from fraud_assets.logic.features import utc_day
 from fraud_assets.logic.rules import RULES_VERSION
@@ -69,12 +70,15 @@ def features_step(
     postgres: PostgresResource,
 ) -> dg.MaterializeResult:
     days = run.days
-    inputs = load_range_inputs(spark, lake, days, config.merchant_delay_days)
+    with spark_job(spark, "fraud_features: read inputs (transactions, history, labels)"):
+        inputs = load_range_inputs(spark, lake, days, config.merchant_delay_days)
     write_feature_days(spark, lake, postgres, days, inputs, config.merchant_delay_days)
 
     manifests = {d: lake.manifest("fraud_features", d) for d in days}
     expected = {d: lake.manifest("transactions", d).rows for d in days}
-    written = spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in days])
+    with spark_job(spark, "fraud_features: check one_row_per_transaction"):
+        written = spark.read.parquet(*[lake.spark_path("fraud_features", d) for d in days])
+        check = features_cover_days_result(written, expected, model_feature_nulls(lake, days))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": sum(m.rows for m in manifests.values()),
@@ -88,9 +92,7 @@ def features_step(
                 for k, v in inputs.notes.items()
             },
         },
-        check_results=[
-            features_cover_days_result(written, expected, model_feature_nulls(lake, days))
-        ],
+        check_results=[check],
     )
 
 
@@ -108,20 +110,22 @@ def alerts_step(
             f"no fraud_features partition for {', '.join(map(str, missing))}: materialize it first"
         )
     models = models_for_days(lake, days)
-    write_days(
-        score_days(spark, lake, models),
-        lake,
-        "scored_transactions",
-        days,
-        utc_day(F.col("transaction_date")),
-        "transaction_id",
-    )
+    with spark_job(spark, "fraud_alerts: score, write scored_transactions"):
+        write_days(
+            score_days(spark, lake, models),
+            lake,
+            "scored_transactions",
+            days,
+            utc_day(F.col("transaction_date")),
+            "transaction_id",
+        )
     scored = spark.read.parquet(
         *[lake.spark_path("scored_transactions", d) for d in days]
     ).withColumn("_day", utc_day(F.col("transaction_date")))
 
     levels = levels_at_or_above(config.min_risk_level)
-    alerts = scored.where(F.col("risk_level").isin(levels)).toArrow()
+    with spark_job(spark, "fraud_alerts: read the alert rows"):
+        alerts = scored.where(F.col("risk_level").isin(levels)).toArrow()
     syncs = {}
     with postgres.connect() as conn:
         for day in days:
@@ -131,18 +135,20 @@ def alerts_step(
     # One pass over the scored rows for both tallies (per day, per level).
     scored_by_day: dict = {}
     by_level: dict = {}
-    for r in scored.groupBy("_day", "risk_level").count().collect():
+    with spark_job(spark, "fraud_alerts: tallies by day, level and rule"):
+        tallies = scored.groupBy("_day", "risk_level").count().collect()
+        rule_counts = (
+            scored.select(F.explode("rules_triggered").alias("rule"))
+            .groupBy("rule")
+            .count()
+            .orderBy(F.desc("count"), "rule")
+            .collect()
+        )
+    for r in tallies:
         scored_by_day[r["_day"]] = scored_by_day.get(r["_day"], 0) + r["count"]
         by_level[r["risk_level"]] = by_level.get(r["risk_level"], 0) + r["count"]
     alerts_by_day = {d: syncs[d].inserted + syncs[d].updated + syncs[d].unchanged for d in days}
 
-    rule_counts = (
-        scored.select(F.explode("rules_triggered").alias("rule"))
-        .groupBy("rule")
-        .count()
-        .orderBy(F.desc("count"), "rule")
-        .collect()
-    )
     total = lambda field: sum(getattr(s, field) for s in syncs.values())  # noqa: E731
     return dg.MaterializeResult(
         metadata={
