@@ -39,45 +39,19 @@ def test_spark_assets_share_the_spark_pool():
     assert defs.resolve_assets_def("postgres_transactions").op.pool is None
 
 
-def test_a_range_backfill_from_the_asset_graph_targets_exactly_its_days():
-    # What the UI's "Materialize all" with [A...B] builds (an asset backfill). Features look
-    # back 37 days, the model 21; were those windows partition mappings, Dagster would also
-    # target every later day whose window covers A..B (features failing on the first one
-    # not yet in the lake, a model trained for each of 21 later days).
-    from dagster._core.execution.asset_backfill import AssetBackfillData
-
-    graph = defs.resolve_asset_graph()
-    selection = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
-    days = ["2025-03-01", "2025-03-02", "2025-03-03"]
-    with dg.DagsterInstance.ephemeral() as instance:
-        backfill = AssetBackfillData.from_asset_partitions(
-            asset_graph=graph,
-            partition_names=days,
-            asset_selection=selection,
-            dynamic_partitions_store=instance,
-            backfill_start_timestamp=1_800_000_000.0,  # 2027-01-15: later days exist
-            all_partitions=False,
-        )
-    targeted = {
-        key.to_user_string(): sorted(
-            backfill.target_subset.get_partitions_subset(key).get_partition_keys()
-        )
-        for key in selection
-    }
-    assert targeted == {key.to_user_string(): days for key in selection}
-
-
-def test_features_run_after_the_days_lake_and_labels_and_state_their_history_window():
+def test_features_declare_their_lookback_and_read_only_earlier_labels():
     spec = defs.resolve_assets_def("fraud_features").specs_by_key[dg.AssetKey("fraud_features")]
-    assert {d.asset_key.to_user_string() for d in spec.deps} == {
-        "s3_partitioned_parquet",
-        "fraud_feedback",
+    offsets = {
+        d.asset_key.to_user_string(): (
+            d.partition_mapping.start_offset,
+            d.partition_mapping.end_offset,
+        )
+        for d in spec.deps
+        if isinstance(d.partition_mapping, dg.TimeWindowPartitionMapping)
     }
-    # Labels only from days before the scored day (the availability rule).
-    assert spec.metadata["history_window"].data == {
-        "s3_partitioned_parquet": "D-37..D (D required)",
-        "fraud_feedback": "D-37..D-1 (labels reported before D)",
-    }
+    # 30 days of card history; merchant windows of 30 days ending 7 days before the day;
+    # labels only from days before the scored day (the availability rule).
+    assert offsets == {"s3_partitioned_parquet": (-37, 0), "fraud_feedback": (-37, -1)}
 
 
 def test_each_asset_carries_a_blocking_check():

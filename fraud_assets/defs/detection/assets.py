@@ -35,22 +35,23 @@ from fraud_assets.resources.postgres import PostgresResource
 
 # fraud_features for day D reads the lake's days D-37..D (D-1's last hour for velocity,
 # the 30 days before D for the card's statistics, D-37..D-8 for the merchant windows with
-# the default 7-day delay) and the labels reported before D. The deps below are declared
-# day-to-day, not as that window: Dagster's asset backfill follows partition mappings
-# downstream, so a windowed dep made a backfill of days A..B also target every later day
-# whose window covers them (up to B+37), and fail on the first one not yet in the lake.
-# Same-day deps keep "materialize A..B" exactly A..B and still order a range run (the
-# lake and the labels first). The window is in the metadata; history is optional.
-HISTORY_WINDOW = {
-    "s3_partitioned_parquet": f"D-{FEATURES_LOOKBACK_DAYS}..D (D required)",
-    "fraud_feedback": f"D-{FEATURES_LOOKBACK_DAYS}..D-1 (labels reported before D)",
-}
+# the default 7-day delay): the UI shows this window.
+LOOKBACK = dg.TimeWindowPartitionMapping(
+    start_offset=-FEATURES_LOOKBACK_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True
+)
+# Labels reported before D (the merchant windows' fraud counts): fraud_feedback D-37..D-1.
+FEEDBACK_LOOKBACK = dg.TimeWindowPartitionMapping(
+    start_offset=-FEATURES_LOOKBACK_DAYS, end_offset=-1, allow_nonexistent_upstream_partitions=True
+)
 
 
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=["s3_partitioned_parquet", "fraud_feedback"],
+    ins={
+        "s3_partitioned_parquet": dg.AssetIn(partition_mapping=LOOKBACK, dagster_type=dg.Nothing),
+        "fraud_feedback": dg.AssetIn(partition_mapping=FEEDBACK_LOOKBACK, dagster_type=dg.Nothing),
+    },
     group_name="detection",
     kinds={"pyspark", "parquet"},
     owners=OWNERS,
@@ -63,10 +64,7 @@ HISTORY_WINDOW = {
         "calendar); docs/features.md. Also leaves one `customer_daily` row per card and one "
         "`merchant_daily` row per merchant for later days, so history stays cheap."
     ),
-    metadata={
-        "dagster/column_schema": column_schema(FEATURE_COLUMNS, FEATURE_TYPES),
-        "history_window": dg.MetadataValue.json(HISTORY_WINDOW),
-    },
+    metadata={"dagster/column_schema": column_schema(FEATURE_COLUMNS, FEATURE_TYPES)},
     check_specs=[FEATURES_CHECK],
     # The run queue holds a run while another holds the Spark pool (dagster.yaml).
     pool="spark",

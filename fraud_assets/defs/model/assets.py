@@ -31,13 +31,17 @@ WINDOW_DAYS = 14
 LABEL_DELAY_DAYS = 7
 
 # fraud_model for D reads fraud_features of D-21 .. D-8 and the labels reported on
-# D-21 .. D-1 (the `training_window` metadata). Its deps are on the same day only, as
-# fraud_features' are (detection/assets.py says why): a windowed dep would make a backfill
-# of A..B train the models of A+1 .. B+21 instead of A..B.
-TRAINING_WINDOW = {
-    "fraud_features": f"D-{WINDOW_DAYS + LABEL_DELAY_DAYS}..D-{LABEL_DELAY_DAYS + 1}",
-    "fraud_feedback": f"D-{WINDOW_DAYS + LABEL_DELAY_DAYS}..D-1 (labels reported before D)",
-}
+# D-21 .. D-1 (the UI shows both windows).
+FEATURE_WINDOW = dg.TimeWindowPartitionMapping(
+    start_offset=-(WINDOW_DAYS + LABEL_DELAY_DAYS),
+    end_offset=-(LABEL_DELAY_DAYS + 1),
+    allow_nonexistent_upstream_partitions=True,
+)
+LABEL_WINDOW = dg.TimeWindowPartitionMapping(
+    start_offset=-(WINDOW_DAYS + LABEL_DELAY_DAYS),
+    end_offset=-1,
+    allow_nonexistent_upstream_partitions=True,
+)
 
 
 class ModelConfig(dg.Config):
@@ -159,7 +163,10 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=["fraud_features", "fraud_feedback"],
+    ins={
+        "fraud_features": dg.AssetIn(partition_mapping=FEATURE_WINDOW, dagster_type=dg.Nothing),
+        "fraud_feedback": dg.AssetIn(partition_mapping=LABEL_WINDOW, dagster_type=dg.Nothing),
+    },
     group_name="model",
     kinds={"pyspark", "spark_ml"},
     owners=OWNERS,
@@ -171,7 +178,6 @@ def train_for_day(spark, lake: LakeResource, day: dt.date, config: ModelConfig) 
         "(`fraud_model/date=D/_v=<version>/`, record `_model.json`). Promoted "
         "(`fraud_model/_promoted.json`) only if not worse than the promoted model."
     ),
-    metadata={"training_window": dg.MetadataValue.json(TRAINING_WINDOW)},
     check_specs=[PROMOTION_CHECK],
 )
 def fraud_model(
