@@ -21,18 +21,14 @@ import dagster as dg
 import pytest
 from dagster_pipes import decode_param
 
-from fraud_assets_tests.emr.aws import moto_aws
-from fraud_assets_tests.emr.submit import stage_day_on_a_cluster, submit_while_playing_emr
+from fraud_assets_tests.emr.submit import (
+    PREFIX,
+    stage_day_on_a_cluster,
+    submit_while_playing_emr,
+)
 
 DAY = dt.date(2026, 3, 11)
 BUCKET = "fraud-emr-pipes"
-PREFIX = "staging"
-
-
-@pytest.fixture
-def aws():
-    with moto_aws() as env:
-        yield env
 
 
 # The suite runs fraud_features alone (one spark-submit, ~2.5 min on a loaded machine);

@@ -21,18 +21,14 @@ import dagster as dg
 import pytest
 
 from fraud_assets.emr.commands import step_status, terminate
-from fraud_assets_tests.emr.aws import moto_aws
-from fraud_assets_tests.emr.submit import stage_day_on_a_cluster, submit_while_playing_emr
+from fraud_assets_tests.emr.submit import (
+    PREFIX,
+    stage_day_on_a_cluster,
+    submit_while_playing_emr,
+)
 
 DAY = dt.date(2026, 3, 10)
 BUCKET = "fraud-emr-staging"
-PREFIX = "staging"
-
-
-@pytest.fixture
-def aws():
-    with moto_aws() as env:
-        yield env
 
 
 @pytest.mark.slow
