@@ -1386,43 +1386,18 @@ def spark_stage_profile(
     event_dir: Path, windows: dict[str, tuple[float, float]], top: int = 12
 ) -> dict[str, list[dict]]:
     """The slowest completed Spark stages of each benchmark stage, from the event log."""
-    completed = []
-    described: dict[int, str] = {}  # stage id -> job description (spark_jobs.spark_job)
-    # Spark 4 writes a rolling log: a folder of `events_N_...` files per application.
-    import io
+    from spark_events import completed_stages  # noqa: PLC0415 - beside this script
 
-    import pyarrow as pa
-
-    for path in sorted(p for p in event_dir.rglob("events_*") if p.is_file()):
-        raw = (
-            pa.CompressedInputStream(str(path), "zstd").read()
-            if path.suffix == ".zstd"
-            else path.read_bytes()
-        )
-        with io.StringIO(raw.decode(errors="replace")) as f:
-            for line in f:
-                if '"SparkListenerStageSubmitted"' in line:
-                    event = json.loads(line)
-                    props = event.get("Properties") or {}
-                    described[event["Stage Info"]["Stage ID"]] = props.get(
-                        "spark.job.description", ""
-                    )
-                    continue
-                if '"SparkListenerStageCompleted"' not in line:
-                    continue
-                info = json.loads(line)["Stage Info"]
-                start, end = info.get("Submission Time"), info.get("Completion Time")
-                if start is None or end is None:
-                    continue
-                completed.append(
-                    {
-                        "name": info.get("Stage Name", "?"),
-                        "job": described.get(info.get("Stage ID"), ""),
-                        "start": start / 1000,
-                        "seconds": (end - start) / 1000,
-                        "tasks": info.get("Number of Tasks"),
-                    }
-                )
+    completed = [
+        {
+            "name": info.get("Stage Name", "?"),
+            "job": job,
+            "start": info["Submission Time"] / 1000,
+            "seconds": (info["Completion Time"] - info["Submission Time"]) / 1000,
+            "tasks": info.get("Number of Tasks"),
+        }
+        for info, job in completed_stages(event_dir)
+    ]
     out: dict[str, list[dict]] = {}
     for name, (lo, hi) in windows.items():
         inside = [c for c in completed if lo <= c["start"] <= hi]

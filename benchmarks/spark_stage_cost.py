@@ -10,59 +10,40 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-desc = {}
+from spark_events import completed_stages
+
 rows = []
-
-
-def lines(p):
-    if p.suffix == ".zstd":
-        import pyarrow as pa
-
-        return pa.CompressedInputStream(str(p), "zstd").read().decode(errors="replace").splitlines()
-    return p.open(errors="replace")
-
-
-for p in sorted(Path(sys.argv[1]).rglob("events_*")):
-    for line in lines(p):
-        if '"SparkListenerStageSubmitted"' in line:
-            e = json.loads(line)
-            desc[e["Stage Info"]["Stage ID"]] = (e.get("Properties") or {}).get(
-                "spark.job.description", ""
-            )
-        elif '"SparkListenerStageCompleted"' in line:
-            i = json.loads(line)["Stage Info"]
-            if not (i.get("Completion Time") and i.get("Submission Time")):
-                continue
-            acc = {a["Name"]: a.get("Value") for a in i.get("Accumulables", [])}
-            run = float(acc.get("internal.metrics.executorRunTime", 0) or 0) / 1000
-            cpu = float(acc.get("internal.metrics.executorCpuTime", 0) or 0) / 1e9
-            gc = float(acc.get("internal.metrics.jvmGCTime", 0) or 0) / 1000
-            spill = float(acc.get("internal.metrics.diskBytesSpilled", 0) or 0) / 2**20
-            sw = float(acc.get("internal.metrics.shuffle.write.bytesWritten", 0) or 0) / 2**20
-            ops = Counter()
-            for r in i["RDD Info"]:
-                if r.get("Scope"):
-                    n = json.loads(r["Scope"])["name"]
-                    if not n.startswith("WholeStageCodegen") and n not in (
-                        "mapPartitionsInternal",
-                        "Project",
-                    ):
-                        ops[n.strip()] += 1
-            rows.append(
-                (
-                    i["Submission Time"] / 1000,
-                    i["Stage ID"],
-                    desc.get(i["Stage ID"], ""),
-                    ",".join(ops),
-                    (i["Completion Time"] - i["Submission Time"]) / 1000,
-                    i["Number of Tasks"],
-                    run,
-                    cpu,
-                    sw,
-                    gc,
-                    spill,
-                )
-            )
+for i, job in completed_stages(Path(sys.argv[1])):
+    acc = {a["Name"]: a.get("Value") for a in i.get("Accumulables", [])}
+    run = float(acc.get("internal.metrics.executorRunTime", 0) or 0) / 1000
+    cpu = float(acc.get("internal.metrics.executorCpuTime", 0) or 0) / 1e9
+    gc = float(acc.get("internal.metrics.jvmGCTime", 0) or 0) / 1000
+    spill = float(acc.get("internal.metrics.diskBytesSpilled", 0) or 0) / 2**20
+    sw = float(acc.get("internal.metrics.shuffle.write.bytesWritten", 0) or 0) / 2**20
+    ops = Counter()
+    for r in i["RDD Info"]:
+        if r.get("Scope"):
+            n = json.loads(r["Scope"])["name"]
+            if not n.startswith("WholeStageCodegen") and n not in (
+                "mapPartitionsInternal",
+                "Project",
+            ):
+                ops[n.strip()] += 1
+    rows.append(
+        (
+            i["Submission Time"] / 1000,
+            i["Stage ID"],
+            job,
+            ",".join(ops),
+            (i["Completion Time"] - i["Submission Time"]) / 1000,
+            i["Number of Tasks"],
+            run,
+            cpu,
+            sw,
+            gc,
+            spill,
+        )
+    )
 min_run = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
 t0 = rows[0][0] if rows else 0
 tot = {}
