@@ -159,11 +159,17 @@ def test_gzip_and_parquet_feeds_are_read(landing, clean_db, tmp_path):
     ]
 
 
-def test_a_missing_feed_fails_naming_the_path(landing):
+def _retries(result) -> int:
+    return sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+
+
+def test_a_missing_feed_fails_naming_the_path_without_retrying(landing):
     result = _load(DAY, raise_on_error=False)
     assert not result.success
     failure = result.failure_data_for_node("postgres_transactions")
     assert f"transactions/date={DAY.isoformat()}" in str(failure.error)
+    # Waiting and reading again cannot fix a feed: the retry policy is for lost connections.
+    assert _retries(result) == 0
 
 
 def test_a_wrong_header_fails_naming_the_file_and_loads_nothing(landing, clean_db):
@@ -177,6 +183,7 @@ def test_a_wrong_header_fails_naming_the_file_and_loads_nothing(landing, clean_d
     assert "a.csv has the wrong header" in str(
         result.failure_data_for_node("postgres_transactions").error
     )
+    assert _retries(result) == 0
     assert _rows(clean_db, "SELECT count(*) FROM transactions") == [(0,)]
 
 

@@ -81,7 +81,8 @@ def _day_chargebacks(
     if not files:
         if required:
             raise dg.Failure(
-                f"no chargeback feed for {day} in {landing.day_folder('chargebacks', day)}"
+                f"no chargeback feed for {day} in {landing.day_folder('chargebacks', day)}",
+                allow_retries=False,
             )
         return (
             pa.table(

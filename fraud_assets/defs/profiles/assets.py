@@ -45,7 +45,10 @@ def customer_profiles_asset(
     day = partition_days(context)[-1]
     paths = [p for p in (lake.spark_path(DAILY_STATS, d) for d in profile_days(day)) if p]
     if lake.manifest(DAILY_STATS, day) is None:
-        raise dg.Failure(f"no {DAILY_STATS} partition for {day}: materialize fraud_features first")
+        raise dg.Failure(
+            f"no {DAILY_STATS} partition for {day}: materialize fraud_features first",
+            allow_retries=False,
+        )
     daily = pyspark.spark_session.read.parquet(*paths)
     profiles = customer_profiles(daily, day).orderBy("customer_id").toArrow()
     with postgres.connect() as conn:
