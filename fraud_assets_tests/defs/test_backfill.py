@@ -1,4 +1,9 @@
-"""A 30-day single-run backfill gives exactly the rows of 30 one-day runs."""
+"""A 30-day single-run backfill gives exactly the rows of 30 one-day runs.
+
+customer_profiles is left out: by design a range run profiles only its last day, so over
+a range longer than its 30-day window it is not meant to equal one-day runs; its own tests
+cover it, and leaving it out saves a Spark job in each of the 31 runs.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
+from fraud_assets.definitions import ASSETS
 from fraud_assets.demo import GeneratorConfig, generate
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets_tests.conftest import reset_database
@@ -22,6 +28,7 @@ DATASETS = {
     "customer_daily": "customer_id",
     "scored_transactions": "transaction_id",
 }
+COMPARED_ASSETS = [a for a in ASSETS if a.key != dg.AssetKey("customer_profiles")]
 # Columns that record which run wrote a row, not what the row says.
 RUN_COLUMNS = ("alert_id", "dagster_run_id", "created_at", "updated_at")
 
@@ -71,12 +78,12 @@ def test_one_run_for_30_days_equals_30_one_day_runs(landing, postgres, spark):
     reset_database(postgres)
     instance = dg.DagsterInstance.ephemeral()
     for day in DAYS:
-        assert run_day(day, instance).success
+        assert run_day(day, instance, COMPARED_ASSETS).success
     daily = _state(postgres, LakeResource(uri=str(landing / "lake_daily")))
 
     use_folders(landing / "landing", landing / "lake_backfill")
     reset_database(postgres)
-    result = run_day(DAYS[0], instance, through=DAYS[-1])
+    result = run_day(DAYS[0], instance, COMPARED_ASSETS, through=DAYS[-1])
     assert result.success
     materialized = {m.partition for m in result.asset_materializations_for_node("fraud_features")}
     assert materialized == {d.isoformat() for d in DAYS}
