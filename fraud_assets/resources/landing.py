@@ -14,13 +14,14 @@ import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from fraud_assets.errors import InputError
 from fraud_assets.logic.validation import control_totals
 from fraud_assets.resources.storage import filesystem_for
 
 FEED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 
-class FeedError(Exception):
+class FeedError(InputError):
     """A feed that cannot be read as a whole: nothing of it is loaded."""
 
 

@@ -29,20 +29,16 @@ from fraud_assets.defs.metadata import (
 )
 from fraud_assets.logic.features import FEATURE_COLUMNS
 from fraud_assets.logic.rules import RULES, RULES_VERSION
-from fraud_assets.partitions import daily_partitions
+from fraud_assets.partitions import daily_partitions, days_before
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets.resources.postgres import PostgresResource
 
 # fraud_features for day D reads the lake's days D-37..D (D-1's last hour for velocity,
 # the 30 days before D for the card's statistics, D-37..D-8 for the merchant windows with
 # the default 7-day delay): the UI shows this window.
-LOOKBACK = dg.TimeWindowPartitionMapping(
-    start_offset=-FEATURES_LOOKBACK_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True
-)
+LOOKBACK = days_before(-FEATURES_LOOKBACK_DAYS, 0)
 # Labels reported before D (the merchant windows' fraud counts): fraud_feedback D-37..D-1.
-FEEDBACK_LOOKBACK = dg.TimeWindowPartitionMapping(
-    start_offset=-FEATURES_LOOKBACK_DAYS, end_offset=-1, allow_nonexistent_upstream_partitions=True
-)
+FEEDBACK_LOOKBACK = days_before(-FEATURES_LOOKBACK_DAYS, -1)
 
 
 @dg.asset(

@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fraud_assets.contract.currency import usd_rates_on
+from fraud_assets.errors import InputError
 from fraud_assets.logic.features import (
     CUSTOMER_DAILY_LAYOUT,
     VELOCITY_WINDOW_SECONDS,
@@ -34,7 +35,7 @@ FEEDBACK = "fraud_feedback"
 FILES_PER_DAY = 2
 
 
-class MissingPartition(Exception):
+class MissingPartition(InputError):
     pass
 
 

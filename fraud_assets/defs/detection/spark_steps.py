@@ -34,14 +34,11 @@ from fraud_assets.defs.detection.feature_build import (
     model_feature_nulls,
     write_feature_days,
 )
-from fraud_assets.defs.detection.lake_inputs import (
-    MissingPartition,
-    load_range_inputs,
-    write_days,
-)
+from fraud_assets.defs.detection.lake_inputs import load_range_inputs, write_days
 from fraud_assets.defs.detection.model_scoring import models_for_days, score_days
 from fraud_assets.defs.detection.spark_jobs import spark_job
 from fraud_assets.defs.metadata import alert_volume_table, per_day_table
+from fraud_assets.errors import InputError
 from fraud_assets.logic.features import utc_day
 from fraud_assets.logic.rules import RULES_VERSION
 from fraud_assets.logic.scoring import levels_at_or_above
@@ -75,10 +72,7 @@ def features_step(
 ) -> dg.MaterializeResult:
     days = run.days
     with spark_job(spark, "fraud_features: read inputs (transactions, history, labels)"):
-        try:
-            inputs = load_range_inputs(spark, lake, days, config.merchant_delay_days)
-        except MissingPartition as exc:
-            raise dg.Failure(str(exc), allow_retries=False) from exc
+        inputs = load_range_inputs(spark, lake, days, config.merchant_delay_days)
     write_feature_days(spark, lake, postgres, days, inputs, config.merchant_delay_days)
 
     manifests = {d: lake.manifest("fraud_features", d) for d in days}
@@ -113,9 +107,8 @@ def alerts_step(
     days = run.days
     missing = [d for d in days if lake.manifest("fraud_features", d) is None]
     if missing:
-        raise dg.Failure(
-            f"no fraud_features partition for {', '.join(map(str, missing))}: materialize it first",
-            allow_retries=False,
+        raise InputError(
+            f"no fraud_features partition for {', '.join(map(str, missing))}: materialize it first"
         )
     models = models_for_days(lake, days)
     with spark_job(spark, "fraud_alerts: score, write scored_transactions"):

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from fraud_assets.db.feedback_store import read_reviews, review_state, transaction_facts
 from fraud_assets.defs.detection.lake_inputs import FEEDBACK, write_days
 from fraud_assets.defs.metadata import OWNERS, column_schema, per_day_table
+from fraud_assets.errors import InputError
 from fraud_assets.logic.chargebacks import CHARGEBACK_COLUMNS, REJECT_SCHEMA, parse_chargebacks
 from fraud_assets.logic.labels import FEEDBACK_COLUMNS, FEEDBACK_SCHEMA, latest_reports
 from fraud_assets.partitions import daily_partitions, partition_days
@@ -80,9 +81,8 @@ def _day_chargebacks(
     files = landing.list_day_files("chargebacks", day)
     if not files:
         if required:
-            raise dg.Failure(
-                f"no chargeback feed for {day} in {landing.day_folder('chargebacks', day)}",
-                allow_retries=False,
+            raise InputError(
+                f"no chargeback feed for {day} in {landing.day_folder('chargebacks', day)}"
             )
         return (
             pa.table(

@@ -22,7 +22,7 @@ from fraud_assets.defs.metadata import OWNERS, TRANSACTIONS_COLUMN_SCHEMA, per_d
 from fraud_assets.logic.pan import mask_pans
 from fraud_assets.logic.validation import validate_transactions
 from fraud_assets.partitions import daily_partitions, partition_days
-from fraud_assets.resources.landing import FeedError, LandingResource
+from fraud_assets.resources.landing import LandingResource
 from fraud_assets.resources.postgres import PostgresResource
 
 
@@ -118,12 +118,7 @@ def postgres_transactions(
 
     loads = {}
     for day in days:
-        try:
-            loads[day] = load_day(day, postgres, landing, context.run_id)
-        except FeedError as exc:
-            # A missing or malformed feed does not heal in seconds: fail once, naming the
-            # file, instead of retrying it (the retry policy is for dropped connections).
-            raise dg.Failure(str(exc), allow_retries=False) from exc
+        loads[day] = load_day(day, postgres, landing, context.run_id)  # FeedError: no retry
         context.log.info(
             f"{day}: loaded {loads[day]['rows']} rows, quarantined {loads[day]['quarantined']} "
             f"in {loads[day]['seconds']:.1f}s"

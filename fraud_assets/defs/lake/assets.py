@@ -59,20 +59,18 @@ def export_one_day(day: dt.date, postgres: PostgresResource, lake: LakeResource)
         lake.identifier_hash_key(),
     )
     with lake.replace_partition("transactions", day, lake.minimisation_note()) as folder:
-        offsets = range(0, max(table.num_rows, 1), ROWS_PER_FILE)
-        with ThreadPoolExecutor(max_workers=min(len(offsets), os.cpu_count() or 1)) as pool:
-            written = [
-                pool.submit(
-                    pq.write_table,
-                    table.slice(offset, ROWS_PER_FILE),
-                    folder / f"part-{i:05d}.parquet",
-                    compression="zstd",
-                    row_group_size=ROW_GROUP_ROWS,
-                )
-                for i, offset in enumerate(offsets)
-            ]
-            for future in written:
-                future.result()
+
+        def write(i: int) -> None:
+            pq.write_table(
+                table.slice(i * ROWS_PER_FILE, ROWS_PER_FILE),
+                folder / f"part-{i:05d}.parquet",
+                compression="zstd",
+                row_group_size=ROW_GROUP_ROWS,
+            )
+
+        files = max(1, -(-table.num_rows // ROWS_PER_FILE))
+        with ThreadPoolExecutor(max_workers=min(files, os.cpu_count() or 1)) as pool:
+            list(pool.map(write, range(files)))
     manifest = lake.manifest("transactions", day)
     with postgres.connect() as conn:
         pg_rows, pg_amount = count_day(conn, day)

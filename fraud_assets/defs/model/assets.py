@@ -23,7 +23,7 @@ from fraud_assets.logic import model as ml
 from fraud_assets.logic.metrics import Quality, quality
 from fraud_assets.logic.model_inputs import MODEL_INPUTS
 from fraud_assets.logic.scoring import score_transactions
-from fraud_assets.partitions import daily_partitions, partition_days
+from fraud_assets.partitions import daily_partitions, days_before, partition_days
 from fraud_assets.resources import model_store
 from fraud_assets.resources.lake import LakeResource
 
@@ -32,16 +32,8 @@ LABEL_DELAY_DAYS = 7
 
 # fraud_model for D reads fraud_features of D-21 .. D-8 and the labels reported on
 # D-21 .. D-1 (the UI shows both windows).
-FEATURE_WINDOW = dg.TimeWindowPartitionMapping(
-    start_offset=-(WINDOW_DAYS + LABEL_DELAY_DAYS),
-    end_offset=-(LABEL_DELAY_DAYS + 1),
-    allow_nonexistent_upstream_partitions=True,
-)
-LABEL_WINDOW = dg.TimeWindowPartitionMapping(
-    start_offset=-(WINDOW_DAYS + LABEL_DELAY_DAYS),
-    end_offset=-1,
-    allow_nonexistent_upstream_partitions=True,
-)
+FEATURE_WINDOW = days_before(-(WINDOW_DAYS + LABEL_DELAY_DAYS), -(LABEL_DELAY_DAYS + 1))
+LABEL_WINDOW = days_before(-(WINDOW_DAYS + LABEL_DELAY_DAYS), -1)
 
 
 class ModelConfig(dg.Config):

@@ -9,6 +9,7 @@ from dagster_pyspark import LazyPySparkResource
 from fraud_assets.db.profile_store import BEHAVIOUR_COLUMNS, upsert_profiles
 from fraud_assets.defs.detection.lake_inputs import DAILY_STATS
 from fraud_assets.defs.metadata import OWNERS
+from fraud_assets.errors import InputError
 from fraud_assets.logic.profiles import PROFILE_DAYS, SIGNALS, customer_profiles, profile_days
 from fraud_assets.partitions import daily_partitions, partition_days
 from fraud_assets.resources.lake import LakeResource
@@ -45,10 +46,7 @@ def customer_profiles_asset(
     day = partition_days(context)[-1]
     paths = [p for p in (lake.spark_path(DAILY_STATS, d) for d in profile_days(day)) if p]
     if lake.manifest(DAILY_STATS, day) is None:
-        raise dg.Failure(
-            f"no {DAILY_STATS} partition for {day}: materialize fraud_features first",
-            allow_retries=False,
-        )
+        raise InputError(f"no {DAILY_STATS} partition for {day}: materialize fraud_features first")
     daily = pyspark.spark_session.read.parquet(*paths)
     profiles = customer_profiles(daily, day).orderBy("customer_id").toArrow()
     with postgres.connect() as conn:
