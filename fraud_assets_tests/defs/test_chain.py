@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fraud_assets.demo import GeneratorConfig, generate
+from fraud_assets.logic.features import MODEL_FEATURES, RULE_INPUT_COLUMNS
 from fraud_assets.logic.rules import RULES_VERSION
 from fraud_assets.resources.lake import LakeResource
 from fraud_assets_tests.conftest import reset_database
@@ -89,6 +90,15 @@ def test_postgres_and_lake_hold_the_whole_day(chain, day):
     for dataset in ("fraud_features", "scored_transactions"):
         assert lake.manifest(dataset, day).rows == PER_DAY
         assert (Path(lake.uri) / f"{dataset}/date={day.isoformat()}").is_dir()
+
+
+def test_scored_transactions_hold_the_rule_inputs_and_scores_not_the_model_inputs(chain):
+    lake: LakeResource = chain["lake"]
+    names = set(pq.read_table(lake.local_partition("scored_transactions", DAYS[0])).column_names)
+    assert set(RULE_INPUT_COLUMNS) <= names
+    assert {"rules_triggered", "rule_score", "fraud_score", "risk_level", "model_score"} <= names
+    # The model's inputs are read from fraud_features, not copied into every scored row.
+    assert not names & set(MODEL_FEATURES)
 
 
 @pytest.mark.parametrize("day", DAYS)
