@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from fraud_assets.resources.spark_archive import driver_java_options
+
 # Rules speak of UTC days and local hours computed explicitly: the session time zone must
 # be UTC or Spark would shift every timestamp by the machine's zone.
 _COMMON = {
@@ -31,6 +33,8 @@ LOCAL_SPARK_CONFIG: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "1000",
+    # The Spark classes mapped from this virtualenv's archive when bin/setup built it.
+    **driver_java_options(),
 }
 
 # On EMR: spark-submit settings of each step (the launcher passes them as --conf): the
