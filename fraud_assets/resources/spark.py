@@ -33,10 +33,6 @@ LOCAL_SPARK_CONFIG: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "1000",
-    # Aggregations with sets (collect_set, max_by) as sort aggregations from the start: with
-    # ~0.5M cards per task the hash variant always fell back to sorting after trying; same
-    # rows, ~7 % less task CPU in fraud_features at 1M rows (docs/features.md).
-    "spark.sql.execution.useObjectHashAggregateExec": "false",
     # The Spark classes mapped from this virtualenv's archive when bin/setup built it.
     **driver_java_options(),
 }
