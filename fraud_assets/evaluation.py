@@ -284,14 +284,10 @@ def render(result: EvaluationResult) -> str:
 
 def main(args) -> int:
     """The CLI entry (fraud_assets/cli.py registers the arguments)."""
-    from fraud_assets.resources.spark import LOCAL_SPARK_CONFIG, prepare_local_spark_env
+    from fraud_assets.resources.spark import local_spark_session
 
-    prepare_local_spark_env()
-    builder = SparkSession.builder
-    for key, value in LOCAL_SPARK_CONFIG.items():
-        builder = builder.config(key, value)
     started = time.perf_counter()
-    spark = builder.getOrCreate()
+    spark = local_spark_session()
     config = EvaluationConfig(
         start=args.start, days=args.days, per_day=args.per_day, seed=args.seed
     )

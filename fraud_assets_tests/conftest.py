@@ -15,7 +15,7 @@ import pytest
 
 from fraud_assets.db.local_cluster import ensure_local_cluster, stop_local_cluster
 from fraud_assets.resources.postgres import PostgresResource
-from fraud_assets.resources.spark import LOCAL_SPARK_CONFIG, prepare_local_spark_env
+from fraud_assets.resources.spark import local_spark_session
 
 # Tables the pipeline writes; truncated between tests that ask for a clean database.
 _DATA_TABLES = (
@@ -30,13 +30,7 @@ _DATA_TABLES = (
 
 @pytest.fixture(scope="session")
 def spark():
-    prepare_local_spark_env()
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder
-    for key, value in LOCAL_SPARK_CONFIG.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    session = local_spark_session()
     yield session
     session.stop()
 

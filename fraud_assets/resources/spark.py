@@ -63,3 +63,15 @@ def prepare_local_spark_env() -> None:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+def local_spark_session(**overrides: str):
+    """A local session with LOCAL_SPARK_CONFIG (plus `overrides`), for code outside Dagster's
+    pyspark resource: the test session, `fraud-assets evaluate`, the class-archive dump."""
+    prepare_local_spark_env()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in {**LOCAL_SPARK_CONFIG, **overrides}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()

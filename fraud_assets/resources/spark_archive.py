@@ -100,18 +100,14 @@ def _dump(target: str) -> None:
     import datetime as dt
     from decimal import Decimal
 
-    from pyspark.sql import SparkSession, Window
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    from fraud_assets.resources.spark import LOCAL_SPARK_CONFIG, prepare_local_spark_env
+    from fraud_assets.resources.spark import local_spark_session
 
-    prepare_local_spark_env()
-    builder = SparkSession.builder
-    for key, value in LOCAL_SPARK_CONFIG.items():
-        builder = builder.config(key, value)
-    spark = builder.config(
-        "spark.driver.extraJavaOptions", f"-XX:ArchiveClassesAtExit={target} {_QUIET}"
-    ).getOrCreate()
+    spark = local_spark_session(
+        **{"spark.driver.extraJavaOptions": f"-XX:ArchiveClassesAtExit={target} {_QUIET}"}
+    )
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     rows = [
         (f"T{i}", f"C{i % 7}", base + dt.timedelta(minutes=i), Decimal(i) / 3, f"M{i % 5}", "FR")
