@@ -3,10 +3,11 @@
 Storage design (what makes a day's load fast and atomic):
 - `transactions` is range-partitioned by day, and each day is itself split into N time
   slices (N = connections used side by side, one per core).
-- A load builds the new slices as standalone tables, one connection each: create, COPY,
-  then build the primary key and the B-tree indexes in bulk (a sort per index instead of
-  one insertion per row per index), all in the transaction that created the table, so
-  with wal_level=minimal PostgreSQL skips the WAL for the data.
+- A load builds the new slices as standalone tables, one connection each: create, COPY
+  (binary, so the server parses no text), then build the primary key and the B-tree
+  indexes in bulk (a sort per index instead of one insertion per row per index), all in
+  the transaction that created the table, so with wal_level=minimal PostgreSQL skips the
+  WAL for the data.
 - One short transaction then swaps the day: detach and drop the old day, attach the new
   one. Each slice carries a CHECK constraint matching its range, so attaching scans
   nothing and re-uses the slices' indexes. Readers see the old day or the new day, never
@@ -31,6 +32,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from fraud_assets.contract.schema import COLUMN_NAMES, TRANSACTION_COLUMNS
+from fraud_assets.db.binary_copy import binary_copy_chunks
 
 PARENT = "transactions"
 # Every index of the parent, rebuilt per slice so ATTACH can adopt them.
@@ -42,7 +44,7 @@ _SLICE_INDEXES: tuple[str, ...] = (
     "merchant_category",
     "created_at DESC",
 )
-_COPY_CHUNK = 8 << 20
+_PG_TYPES = [c.pg_type for c in TRANSACTION_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -176,25 +178,23 @@ def _load_slice(
         with conn.cursor().copy(
             # FREEZE (the table is new in this transaction): rows are written already
             # frozen, so the export's first read does not rewrite every page's hint bits.
-            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FREEZE)").format(table, columns)
+            # Binary: the server parses no text (db/binary_copy.py).
+            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)").format(table, columns)
         ) as copy:
-            for chunk in _csv_chunks(rows.select(list(COLUMN_NAMES))):
+            for chunk in binary_copy_chunks(rows.select(list(COLUMN_NAMES)), _PG_TYPES):
                 copy.write(chunk)
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (transaction_id, transaction_date)").format(
-                table
-            )
-        )
-        for definition in _SLICE_INDEXES:
-            conn.execute(sql.SQL("CREATE INDEX ON {} ({})").format(table, sql.SQL(definition)))
+        build_slice_indexes(conn, table)
         conn.commit()
 
 
-def _csv_chunks(rows: pa.Table):
-    for batch in rows.to_batches(max_chunksize=100_000):
-        buffer = io.BytesIO()
-        pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
-        yield buffer.getvalue()
+def build_slice_indexes(conn: psycopg.Connection, table: sql.Identifier) -> None:
+    """The primary key and every B-tree index of the parent, built in bulk on a loaded
+    slice (one sort each), so ATTACH adopts them."""
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (transaction_id, transaction_date)").format(table)
+    )
+    for definition in _SLICE_INDEXES:
+        conn.execute(sql.SQL("CREATE INDEX ON {} ({})").format(table, sql.SQL(definition)))
 
 
 def _cross_day_duplicates(

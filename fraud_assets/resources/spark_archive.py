@@ -26,10 +26,10 @@ from pathlib import Path
 
 # Unified-logging selectors silenced so a mismatched archive does not print warnings
 # into every step's log (it is then simply not used).
-_QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
+CDS_QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 
 
-def _java() -> Path | None:
+def java_binary() -> Path | None:
     # The binary PySpark's launcher will run: JAVA_HOME's, else the one on PATH.
     home = os.environ.get("JAVA_HOME")
     found = Path(home) / "bin" / "java" if home else shutil.which("java")
@@ -38,7 +38,7 @@ def _java() -> Path | None:
 
 def archive_path() -> Path | None:
     """Where this virtualenv's archive is (or would be); None without a java binary."""
-    java = _java()
+    java = java_binary()
     if java is None:
         return None
     import pyspark
@@ -63,7 +63,7 @@ def driver_java_options() -> dict[str, str]:
     path = archive_path()
     if path is None or not path.is_file():
         return {}
-    return {"spark.driver.extraJavaOptions": f"-XX:SharedArchiveFile={path} {_QUIET}"}
+    return {"spark.driver.extraJavaOptions": f"-XX:SharedArchiveFile={path} {CDS_QUIET}"}
 
 
 def build_archive(force: bool = False) -> Path | None:
@@ -106,7 +106,7 @@ def _dump(target: str) -> None:
     from fraud_assets.resources.spark import local_spark_session
 
     spark = local_spark_session(
-        **{"spark.driver.extraJavaOptions": f"-XX:ArchiveClassesAtExit={target} {_QUIET}"}
+        **{"spark.driver.extraJavaOptions": f"-XX:ArchiveClassesAtExit={target} {CDS_QUIET}"}
     )
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     rows = [

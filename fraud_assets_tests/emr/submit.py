@@ -162,3 +162,19 @@ def submit_while_playing_emr(
         if submit.poll() is None:
             submit.kill()
     return played, submit.returncode, log.read_text()
+
+
+def assert_emr_status_lists(env: dict[str, str], run_id: str, played: list[PlayedStep]) -> None:
+    """`fraud-assets emr status RUN_ID`, as an operator types it, lists exactly the steps
+    the run submitted, each COMPLETED (the Pipes runner's steps as the step launcher's)."""
+    status = subprocess.run(
+        [sys.executable, "-m", "fraud_assets.cli", "emr", "status", run_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert status.returncode == 0, status.stderr
+    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
+        [p.step_id, "COMPLETED"] for p in played
+    ]

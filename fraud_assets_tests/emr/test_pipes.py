@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 
 import boto3
 import dagster as dg
@@ -23,6 +21,7 @@ from dagster_pipes import decode_param
 
 from fraud_assets_tests.emr.submit import (
     PREFIX,
+    assert_emr_status_lists,
     stage_day_on_a_cluster,
     submit_while_playing_emr,
 )
@@ -154,17 +153,7 @@ def test_pipes_runner_runs_the_spark_assets_as_emr_steps(
         ]
         assert features_checks[0].target_materialization_data.run_id == run_id
     # `emr status RUN_ID` finds the Pipes step as it finds the step launcher's.
-    status = subprocess.run(
-        [sys.executable, "-m", "fraud_assets.cli", "emr", "status", run_id],
-        env=staged.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert status.returncode == 0, status.stderr
-    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
-        [p.step_id, "COMPLETED"] for p in played
-    ]
+    assert_emr_status_lists(staged.env, run_id, played)
     if "fraud_alerts" in assets:
         _assert_alerts_came_back(played[1], contexts[1], checks, run_id, clean_db, cluster_id)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import zipfile
 
 import boto3
@@ -23,6 +21,7 @@ import pytest
 from fraud_assets.emr.commands import step_status, terminate
 from fraud_assets_tests.emr.submit import (
     PREFIX,
+    assert_emr_status_lists,
     stage_day_on_a_cluster,
     submit_while_playing_emr,
 )
@@ -109,15 +108,5 @@ def test_submit_runs_the_spark_assets_as_emr_steps(aws, clean_db, tmp_path, monk
         s = step_status(cluster_id, p.step_id)
         assert s["state"] == "COMPLETED"
         assert s["logs"] == f"s3://{BUCKET}/logs/{cluster_id}/steps/{p.step_id}/"
-    status = subprocess.run(
-        [sys.executable, "-m", "fraud_assets.cli", "emr", "status", run.run_id],
-        env=staged.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert status.returncode == 0, status.stderr
-    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
-        [p.step_id, "COMPLETED"] for p in played
-    ]
+    assert_emr_status_lists(staged.env, run.run_id, played)
     assert terminate(cluster_id) in ("TERMINATING", "TERMINATED")

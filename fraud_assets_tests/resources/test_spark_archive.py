@@ -9,7 +9,7 @@ from fraud_assets.resources import spark_archive
 
 def _java(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(spark_archive._java()), *args, "-version"], capture_output=True, text=True
+        [str(spark_archive.java_binary()), *args, "-version"], capture_output=True, text=True
     )
 
 
@@ -42,6 +42,6 @@ def test_the_test_sessions_driver_maps_the_archive_bin_setup_built(spark):
 def test_an_archive_that_does_not_fit_is_ignored_quietly(tmp_path):
     foreign = tmp_path / "foreign.jsa"
     foreign.write_bytes(b"not an archive")
-    ran = _java(f"-XX:SharedArchiveFile={foreign}", *spark_archive._QUIET.split())
+    ran = _java(f"-XX:SharedArchiveFile={foreign}", *spark_archive.CDS_QUIET.split())
     assert ran.returncode == 0
     assert "warning" not in ran.stderr.lower() and "error" not in ran.stderr.lower()
