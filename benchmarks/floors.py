@@ -107,12 +107,10 @@ def binary_copy_of_day(connect, day: dt.date, slices: int) -> tuple[list[list[by
     COPY FROM has (no text parsing of numbers, timestamps, booleans, addresses)."""
     from psycopg import sql
 
-    from fraud_assets.contract.schema import COLUMN_NAMES
-    from fraud_assets.db.transaction_store import PARENT, stored_slice_bounds
+    from fraud_assets.db.transaction_store import PARENT, slice_copy_out, stored_slice_bounds
 
     with connect() as conn:
         bounds = stored_slice_bounds(conn, day, slices)
-        columns = sql.SQL(", ").join(map(sql.Identifier, COLUMN_NAMES))
         out, counts = [], []
         for lo, hi in bounds:
             counts.append(
@@ -123,10 +121,7 @@ def binary_copy_of_day(connect, day: dt.date, slices: int) -> tuple[list[list[by
                     ).format(sql.Identifier(PARENT), sql.Literal(lo), sql.Literal(hi))
                 ).fetchone()[0]
             )
-            query = sql.SQL(
-                "COPY (SELECT {} FROM {} WHERE transaction_date >= {} AND transaction_date < {}) "
-                "TO STDOUT (FORMAT binary)"
-            ).format(columns, sql.Identifier(PARENT), sql.Literal(lo), sql.Literal(hi))
+            query = slice_copy_out(lo, hi, "binary")
             with conn.cursor().copy(query) as copy:
                 data = b"".join(bytes(d) for d in copy)
             out.append([data[i : i + (8 << 20)] for i in range(0, len(data), 8 << 20)])
@@ -134,20 +129,13 @@ def binary_copy_of_day(connect, day: dt.date, slices: int) -> tuple[list[list[by
 
 
 def export_floor(connect, day: dt.date, slices: int) -> tuple[float, list[float]]:
-    from psycopg import sql
-
-    from fraud_assets.contract.schema import COLUMN_NAMES
-    from fraud_assets.db.transaction_store import PARENT, stored_slice_bounds
+    from fraud_assets.db.transaction_store import slice_copy_out, stored_slice_bounds
 
     with connect() as conn:
         bounds = stored_slice_bounds(conn, day, slices)
-    columns = sql.SQL(", ").join(map(sql.Identifier, COLUMN_NAMES))
 
     def one(bound: tuple[dt.datetime, dt.datetime]) -> int:
-        query = sql.SQL(
-            "COPY (SELECT {} FROM {} WHERE transaction_date >= {} AND transaction_date < {}) "
-            "TO STDOUT (FORMAT csv)"
-        ).format(columns, sql.Identifier(PARENT), sql.Literal(bound[0]), sql.Literal(bound[1]))
+        query = slice_copy_out(*bound)
         n = 0
         with connect() as conn, conn.cursor().copy(query) as copy:
             for data in copy:
@@ -251,12 +239,12 @@ def main() -> None:
     import pyarrow.csv as pacsv
 
     from fraud_assets.contract.schema import COLUMN_NAMES, FEED_COLUMNS
-    from fraud_assets.db.transaction_store import slice_bounds
-    from fraud_assets.environments import _local_resources
+    from fraud_assets.db.transaction_store import rows_between, slice_bounds
+    from fraud_assets.environments import resources_for
     from fraud_assets.logic.pan import mask_pans
     from fraud_assets.logic.validation import validate_transactions
 
-    resources = _local_resources()
+    resources = resources_for("local")
     slices = 2
 
     def connect():
@@ -267,18 +255,10 @@ def main() -> None:
     good = validate_transactions(
         mask_pans(feed.table, FEED_COLUMNS, json_columns=["raw_data"]).table, args.day
     ).good.select(list(COLUMN_NAMES))
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     chunks_per_slice, counts = [], []
     for lo, hi in slice_bounds(args.day, slices, good["transaction_date"]):
-        ts = good["transaction_date"]
-        part = good.filter(
-            pc.and_(
-                pc.greater_equal(ts, pa.scalar(lo, pa.timestamp("us"))),
-                pc.less(ts, pa.scalar(hi, pa.timestamp("us"))),
-            )
-        )
+        part = rows_between(good, lo, hi)
         counts.append(part.num_rows)
         chunks = []
         for batch in part.to_batches(max_chunksize=100_000):

@@ -1,8 +1,8 @@
 """Arrow rows as PostgreSQL's binary COPY stream, built column by column.
 
 Why: with binary input the server skips parsing numbers, timestamps, booleans and
-addresses out of text. On the benchmark day, COPY of the 1M validated rows took 7.3 s in
-binary against 12.6 s in CSV (`benchmarks/floors.py`). Each field is encoded for a whole
+addresses out of text. On the benchmark day, COPY of the 1M validated rows took 5.7 s in
+binary against 10.8 s in CSV (`benchmarks/floors.py`, results/2026-11-28-floors.md). Each field is encoded for a whole
 batch at once with Arrow and NumPy, and the rows are put together by Arrow's element-wise
 join, so no Python code runs per row (only per IPv6 address).
 
@@ -20,12 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraud_assets.logic.validation import IPV4_RE
+
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" * 2  # flags, header extension
 TRAILER = b"\xff\xff"
 _NULL = pa.scalar(b"\xff\xff\xff\xff", pa.binary())
-_PG_EPOCH = dt.datetime(2000, 1, 1)
-_PG_EPOCH_US = (_PG_EPOCH - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
-_IPV4_RE = r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
+_PG_EPOCH_US = (dt.datetime(2000, 1, 1) - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
 # inet's binary form: family (PGSQL_AF_INET = 2, PGSQL_AF_INET6 = 3), prefix bits, is_cidr,
 # address length, address.
 _INET_FAMILY = {4: 2, 6: 3}
@@ -116,9 +116,9 @@ def _numeric(values: pa.Array) -> pa.Array:
     if values.type.scale != 2:
         raise ValueError(f"binary COPY numeric expects scale 2, got {values.type}")
     cents = _unscaled(values)
-    if len(cents) and np.abs(cents).max() >= 10**16:
-        raise ValueError("binary COPY numeric: a value has more than 14 integral digits")
     magnitude = np.abs(cents)
+    if len(cents) and magnitude.max() >= 10**16:
+        raise ValueError("binary COPY numeric: a value has more than 14 integral digits")
     whole, fraction = np.divmod(magnitude, 100)
     header = np.array([4, 2, 0, 2], dtype=np.int64)  # ndigits, weight, sign, dscale
     words = np.empty((len(cents), 8), dtype=np.int64)
@@ -134,7 +134,6 @@ def _numeric(values: pa.Array) -> pa.Array:
 
 def _unscaled(values: pa.Array) -> np.ndarray:
     """Decimal128 values as their unscaled int64 (the low word of each 16-byte value)."""
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     words = np.frombuffer(values.buffers()[1], dtype="<i8")
     low = words[2 * values.offset : 2 * (values.offset + len(values)) : 2].copy()
     high = words[2 * values.offset + 1 : 2 * (values.offset + len(values)) : 2]
@@ -148,7 +147,7 @@ def _unscaled(values: pa.Array) -> np.ndarray:
 def _inet(values: pa.Array) -> pa.Array:
     """IPv4 text in bulk; anything else (IPv6) one value at a time with `ipaddress`."""
     text = pc.utf8_trim_whitespace(values)
-    v4 = pc.fill_null(pc.match_substring_regex(text, _IPV4_RE), False)
+    v4 = pc.fill_null(pc.match_substring_regex(text, IPV4_RE), False)
     dotted = pc.if_else(v4, text, "0.0.0.0")
     octets = pc.cast(pc.list_flatten(pc.split_pattern(dotted, ".")), pa.uint8())
     payload = np.empty((len(values), 8), dtype=np.uint8)
@@ -157,11 +156,9 @@ def _inet(values: pa.Array) -> pa.Array:
     fields = _fixed(payload, values)
     others = pc.and_(pc.is_valid(values), pc.invert(v4))
     if pc.any(others).as_py():
-        encoded = [
-            _inet_value(v) if other else None
-            for v, other in zip(text.to_pylist(), others.to_pylist(), strict=True)
-        ]
-        fields = pc.if_else(others, pa.array(encoded, pa.binary()), fields)
+        # Only the non-IPv4 values reach Python; they replace their rows in place.
+        encoded = [_inet_value(v) for v in text.filter(others).to_pylist()]
+        fields = pc.replace_with_mask(fields, others, pa.array(encoded, pa.binary()))
     return fields
 
 

@@ -43,7 +43,7 @@ _TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]00:?
 # Positive or negative, at most 10 integral digits and 2 decimals: DECIMAL(12,2).
 _AMOUNT_RE = r"^[+-]?\d{1,10}(\.\d{1,2})?$"
 _NUMBER_RE = r"^[+-]?\d+(\.\d+)?$"
-_IPV4_RE = r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
+IPV4_RE = r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
 _BOOLEANS = ("true", "false")
 # Numbers a DECIMAL(38,2) sum holds exactly: up to 2 decimals, at most 30 integral digits.
 _SUMMABLE_RE = r"^[+-]?\d{1,30}(\.\d{1,2})?$"
@@ -217,7 +217,7 @@ def _parse_timestamps_per_value(text: pa.Array) -> pa.Array:
 
 
 def _invalid_ips(text: pa.Array) -> pa.Array:
-    candidates = pc.and_(pc.is_valid(text), pc.invert(pc.match_substring_regex(text, _IPV4_RE)))
+    candidates = pc.and_(pc.is_valid(text), pc.invert(pc.match_substring_regex(text, IPV4_RE)))
     flags = candidates.to_pylist()
     values = text.to_pylist()
     # Only non-IPv4 text reaches Python (IPv6 or garbage), so this stays cheap.
