@@ -423,15 +423,7 @@ def _live_postmaster(pgdata: Path) -> tuple[int, int | None] | None:
     pid = int(lines[0])
     port = int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
     if Path("/proc/self").exists():
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-        except FileNotFoundError:
-            return None  # process gone
-        except PermissionError:
-            return None  # another user's process: not our postmaster
-        except OSError:
-            return None
-        return (pid, port) if Path(cwd) == pgdata.resolve() else None
+        return (pid, port) if _runs_in(pid, pgdata) else None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -439,6 +431,14 @@ def _live_postmaster(pgdata: Path) -> tuple[int, int | None] | None:
     except PermissionError:
         pass
     return pid, port
+
+
+def _runs_in(pid: int, pgdata: Path) -> bool:
+    """Whether process `pid` runs with pgdata as its working directory (Linux /proc)."""
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd")) == pgdata.resolve()
+    except OSError:
+        return False  # gone, or another user's process: not our postmaster
 
 
 def _remove_stale_pid_file(pgdata: Path) -> None:
@@ -663,6 +663,13 @@ def stop_local_cluster(root: Path) -> None:
             raise LocalClusterError(
                 f"pg_ctl stop failed (exit {proc.returncode}): {proc.stderr.strip()}"
             )
+        # `pg_ctl stop -w` returns once postmaster.pid is gone, which the postmaster removes
+        # just before it exits: wait for the process itself, so "stopped" means stopped (a
+        # status or a pid check right after must not still see it in pgdata).
+        if Path("/proc/self").exists():
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while _runs_in(running[0], pgdata) and time.monotonic() < deadline:
+                time.sleep(0.01)
 
 
 def cluster_status(root: Path) -> str | None:

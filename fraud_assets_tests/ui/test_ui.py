@@ -110,12 +110,16 @@ def ui(postgres, tmp_path_factory) -> Iterator[dict]:
         with running_ui(dict(os.environ), log) as server:
             # The demo's path (`fraud-assets demo` -> materialize_days, in this process, on
             # DagsterInstance.get()) while the UI runs: its run must show up there.
-            from dagster import DagsterInstance
+            from dagster import DagsterInstance, RunsFilter
 
             from fraud_assets.cli import materialize_days
 
             assert materialize_days([D0])
-            demo_runs = DagsterInstance.get().get_run_records(limit=1)
+            # The daemon's sensors launch runs of their own meanwhile (a freshness check):
+            # the demo's run is the newest of the daily job, not the newest of all.
+            demo_runs = DagsterInstance.get().get_run_records(
+                filters=RunsFilter(job_name="daily_fraud_detection"), limit=1
+            )
             yield {"server": server, "demo_run_id": demo_runs[0].dagster_run.run_id, "home": home}
     importlib.reload(definitions_module)  # bound to the suite's environment again
 
